@@ -1,0 +1,46 @@
+"""Errors the CLI reports to the user. Library code raises these; only the CLI prints and exits."""
+
+from __future__ import annotations
+
+import click
+
+
+class SitegenError(click.ClickException):
+    """Base class: a problem the user can fix, reported as one message and exit code 1."""
+
+    exit_code = 1
+
+
+class ConfigError(SitegenError):
+    """site.toml (or a command-line override) is invalid. Carries every error found, each named by its key."""
+
+    def __init__(self, errors: list[str], path: str = "site.toml"):
+        self.errors = list(errors)
+        lines = "\n".join(f"  - {e}" for e in self.errors)
+        super().__init__(f"invalid configuration in {path} ({len(self.errors)} error(s)):\n{lines}")
+
+
+class CatalogError(SitegenError):
+    """The catalog cannot be read at all (missing file, unknown format, missing mapped column)."""
+
+
+class StrictError(SitegenError):
+    """--strict turned a warning or a rejected row into a failure."""
+
+    exit_code = 2
+
+
+class SlugCollisionError(SitegenError):
+    """Two sources would publish to the same URL."""
+
+    def __init__(self, url: str, first: str, second: str):
+        self.url, self.first, self.second = url, first, second
+        super().__init__(f"slug collision: {url} is claimed by both {first} and {second}")
+
+
+class BuildError(SitegenError):
+    """A stage failed; the previous build/ is left untouched."""
+
+
+class ModelError(SitegenError):
+    """A model or backend could not be loaded or reached."""

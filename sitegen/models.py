@@ -1,0 +1,180 @@
+"""Typed data passed between pipeline stages. No I/O here: every stage reads and writes these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+QueryCategory = Literal["description", "style", "use_case"]
+QUERY_CATEGORIES: tuple[QueryCategory, ...] = ("description", "style", "use_case")
+PageKind = Literal["home", "hub", "collection", "item", "page", "report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One accepted catalog row. ``image`` is an absolute path to the image file (bytes from a Parquet
+    column are materialised into the store's image cache by the loader)."""
+
+    id: str
+    title: str
+    image: str
+    image_sha: str
+    width: int
+    height: int
+    description: str = ""
+    category: str = ""
+    keywords: tuple[str, ...] = ()
+    date: str = ""  # ISO 8601 date, optional
+    attributes: tuple[tuple[str, str], ...] = ()  # extra catalog columns, (name, value)
+    source: str = ""  # "catalog.csv:12", for messages
+    slug: str = ""  # assigned by the slug stage (pinned in the store once published)
+
+    def attr(self, name: str, default: str = "") -> str:
+        for key, value in self.attributes:
+            if key == name:
+                return value
+        return default
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A catalog row (or part of one) that was not published, with the reason."""
+
+    source: str  # "catalog.csv:12"
+    item_id: str  # "" when the row had none
+    reason: str  # short code, e.g. "missing_title", "corrupt_image"
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A predicted search query for one item."""
+
+    item_id: str
+    text: str
+    category: QueryCategory
+    source: str  # generator / candidate source: "title", "keywords", "colour", "lexicon", "console", "vlm" ...
+    score: float = 0.0
+    lang: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedQuery:
+    text: str
+    reason: str  # "blocklist", "too_generic", "too_long", "stopwords", "brand", "duplicate", ...
+    item_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A de-duplicated query that may become a collection page."""
+
+    text: str
+    category: QueryCategory
+    hub: str  # category (hub) name the topic belongs to
+    source_items: tuple[str, ...] = ()
+    weight: float = 0.0  # how many items proposed it, or a reward
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    slug: str
+    topic: str
+    category: QueryCategory
+    hub: str  # hub name
+    item_ids: tuple[str, ...]
+    scores: tuple[float, ...] = ()
+    related: tuple[str, ...] = ()  # slugs of related collections
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedTopic:
+    topic: str
+    reason: str  # "thin", "duplicate_of:<slug>", "below_threshold", ...
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    """A category hub page."""
+
+    slug: str
+    name: str
+    item_ids: tuple[str, ...]
+    collection_slugs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TextPage:
+    """A markdown page from content/pages."""
+
+    slug: str
+    title: str
+    description: str
+    html: str
+    source: str
+
+
+@dataclass
+class Site:
+    """Everything gathered before anything is written (Pelican's rule)."""
+
+    items: list[Item]
+    hubs: list[Hub]
+    pages: list[TextPage]
+    collections: list[Collection] = field(default_factory=list)
+    annotations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # item id -> collection slugs
+    featured: tuple[str, ...] = ()  # collection slugs linked from the home page
+    pagerank: dict[str, float] = field(default_factory=dict)  # url path -> score
+
+    def item_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item in self.items}
+
+    def collection_by_slug(self) -> dict[str, Collection]:
+        return {c.slug: c for c in self.collections}
+
+
+@dataclass(frozen=True, slots=True)
+class ImageEntry:
+    """An image as it appears in the image sitemap."""
+
+    loc: str  # absolute URL
+    title: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """A written page, as publish and the store see it."""
+
+    path: str  # URL path, e.g. "/item/red-apple-12/"
+    kind: PageKind
+    title: str
+    description: str
+    content_hash: str
+    images: tuple[ImageEntry, ...] = ()
+    lastmod: str = ""  # ISO 8601, filled from the store
+    in_sitemap: bool = True
+    render_key: str = ""  # hash of the page's template inputs; equal key -> the previous file is reused
+
+
+@dataclass
+class StageTiming:
+    name: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class BuildSummary:
+    items_read: int = 0
+    items_accepted: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    pages_by_kind: dict[str, int] = field(default_factory=dict)
+    pages_written: int = 0
+    pages_unchanged: int = 0
+    pages_removed: list[str] = field(default_factory=list)
+    stages: list[StageTiming] = field(default_factory=list)
+    counters: dict[str, int | float | str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)

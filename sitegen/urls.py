@@ -1,0 +1,52 @@
+"""URL scheme and slugs: one place decides where every page lives."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_SLUG = 80
+
+
+def slugify(text: str, max_len: int = MAX_SLUG) -> str:
+    """Lowercase ASCII slug: 'Crème Brûlée & Café' -> 'creme-brulee-cafe'. May return '' for text with no
+    ASCII letters or digits; callers fall back to another source."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(text) > max_len:
+        text = text[:max_len].rsplit("-", 1)[0] or text[:max_len]
+    return text.strip("-")
+
+
+def home_url() -> str:
+    return "/"
+
+
+def hub_url(slug: str, page: int = 1) -> str:
+    return f"/category/{slug}/" if page <= 1 else f"/category/{slug}/page/{page}/"
+
+
+def item_url(slug: str) -> str:
+    return f"/item/{slug}/"
+
+
+def collection_url(slug: str) -> str:
+    return f"/topic/{slug}/"
+
+
+def text_page_url(slug: str) -> str:
+    return f"/{slug}/"
+
+
+def report_url() -> str:
+    return "/_report/"
+
+
+def output_file(url_path: str) -> str:
+    """'/item/x/' -> 'item/x/index.html' (relative to the output folder)."""
+    rel = url_path.lstrip("/")
+    return f"{rel}index.html" if rel.endswith("/") or rel == "" else rel
+
+
+def absolute(base_url: str, url_path: str) -> str:
+    return base_url.rstrip("/") + "/" + url_path.lstrip("/")
