@@ -59,6 +59,7 @@ class CatalogSection:
     max_image_bytes: int = field(default=20_000_000, metadata=_check(_positive, "must be > 0"))
     max_image_pixels: int = field(default=40_000_000, metadata=_check(_positive, "must be > 0"))
     max_field_chars: int = field(default=5_000, metadata=_check(_positive, "must be > 0"))
+    markup: Literal["reject", "keep"] = "reject"  # rows whose text contains HTML markup; "keep" publishes it as text
     limit: int = 0  # read only the first N rows (0 = all)
 
     FIELDS = ("id", "title", "description", "keywords", "category", "image", "date")

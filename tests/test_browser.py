@@ -1,0 +1,89 @@
+"""A visitor in Chromium: home -> hub -> collection -> item, every image loads, no console error.
+Uses Debian's chromium through Playwright (never `playwright install`). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitegen.serve import serve_in_thread
+
+from .conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def served(example_build):
+    site, _ = example_build
+    server, base = serve_in_thread(site / "build")
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def visit(browser, url: str, shot: str, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200, url
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_load_state("networkidle")
+    # lazy images: bring each into view so it loads
+    page.evaluate("""() => Promise.all([...document.images].map(img => {
+        img.loading = 'eager';
+        return img.complete ? null : new Promise(r => { img.onload = img.onerror = r; });
+    }))""")
+    broken = page.evaluate("[...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=False)
+    assert broken == [], f"{url}: images that did not load: {broken[:5]}"
+    assert errors == [], f"{url}: console errors: {errors}"
+    assert failed == [], f"{url}: failed requests: {failed[:5]}"
+    return page
+
+
+def test_visitor_walks_home_hub_collection_item(browser, served):
+    home = visit(browser, served + "/", "home")
+    hub_href = home.eval_on_selector("a[href^='/category/']", "a => a.getAttribute('href')")
+    home.close()
+    hub = visit(browser, served + hub_href, "hub")
+    topic_href = hub.eval_on_selector("a[href^='/topic/']", "a => a.getAttribute('href')")
+    item_href = hub.eval_on_selector("main a[href^='/item/']", "a => a.getAttribute('href')")
+    hub.close()
+    visit(browser, served + topic_href, "collection").close()
+    item = visit(browser, served + item_href, "item")
+    assert item.locator("h1").count() == 1
+    item.close()
+    visit(browser, served + item_href, "item-mobile", width=375).close()
+
+
+def test_sitemap_is_readable_in_the_browser(browser, served):
+    page = browser.new_page()
+    page.goto(served + "/sitemap-items.xml", wait_until="load")
+    assert page.locator("table").count() >= 1
+    assert page.locator("td a[href*='/item/']").count() > 10
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sitemap.png"))
+    page.close()

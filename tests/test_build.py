@@ -1,0 +1,247 @@
+"""End-to-end: the example site, built as a user would, read as a crawler would."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sitegen import urls
+from sitegen.build import build_site
+from sitegen.config import load_config
+
+from .conftest import EPOCH, ROOT
+from .sitetools import (all_pages, crawl, internal, jsonld_graph, page_file, parse_page, sitemap_lastmods,
+                        sitemap_urls, tree_hashes)
+
+
+def catalog_rows():
+    with open(ROOT / "content" / "catalog.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_accepted_item_and_category_has_a_page(example_build):
+    site, result = example_build
+    out = site / "build"
+    s = result.summary
+    assert s.items_read == len(catalog_rows())
+    assert s.items_accepted + sum(s.rejected_by_reason.values()) == s.items_read
+    pages = all_pages(out)
+    assert sum(1 for p in pages if p.startswith("/item/")) == s.items_accepted
+    categories = {r["category"] for r in catalog_rows()}
+    hubs = {p for p in pages if p.startswith("/category/") and "/page/" not in p}
+    assert hubs == {urls.hub_url(urls.slugify(c)) for c in categories}
+
+
+def test_no_broken_links_and_everything_reachable(example_build):
+    site, _ = example_build
+    out = site / "build"
+    pages = all_pages(out)
+    for path, f in pages.items():
+        parsed = parse_page(f)
+        for href in parsed.links:
+            target = internal(href)
+            if target is not None:
+                assert page_file(out, target).is_file(), f"{path} links to missing {target}"
+        for img in parsed.images:
+            assert img.get("alt"), f"{path}: image without alt"
+            src = internal(img["src"])
+            assert src is None or (out / src.lstrip("/")).is_file(), f"{path}: missing image {src}"
+    depth = crawl(out)
+    assert set(pages) <= set(depth), f"unreachable: {sorted(set(pages) - set(depth))[:5]}"
+
+
+def test_sitemaps_parse_and_carry_images(example_build):
+    site, result = example_build
+    out = site / "build"
+    entries = sitemap_urls(out)
+    pages = all_pages(out)
+    base = "https://clipart.example.org"
+    assert set(entries) == {base + p for p in pages}
+    item_entries = [v for k, v in entries.items() if "/item/" in k]
+    assert item_entries and all(len(v) == 1 for v in item_entries)
+    for images in entries.values():
+        for loc in images:
+            assert (out / loc.removeprefix(base + "/")).is_file()
+    robots = (out / "robots.txt").read_text()
+    assert f"Sitemap: {base}/sitemap.xml" in robots
+    assert (out / "sitemap.xsl").is_file() and (out / "llms.txt").is_file()
+
+
+def test_every_page_has_one_valid_jsonld_graph_and_unique_title(example_build):
+    site, _ = example_build
+    titles, descriptions = Counter(), Counter()
+    for path, f in all_pages(site / "build").items():
+        parsed = parse_page(f)
+        graph = jsonld_graph(parsed)
+        types = {node["@type"] for node in graph}
+        assert {"WebSite", "Organization", "BreadcrumbList"} <= types, path
+        assert types & {"WebPage", "CollectionPage"}, path
+        for node in graph:
+            if node["@type"] == "ItemList":
+                assert node["numberOfItems"] == len(node["itemListElement"])
+                assert [e["position"] for e in node["itemListElement"]] == list(
+                    range(1, node["numberOfItems"] + 1))
+        assert len(parsed.titles) == 1 and len(parsed.h1) == 1 and len(parsed.canonical) == 1, path
+        assert parsed.canonical[0] == "https://clipart.example.org" + path
+        assert parsed.scripts == 1, f"{path}: only the JSON-LD script is allowed"
+        titles[parsed.titles[0]] += 1
+        descriptions[parsed.meta.get("description")] += 1
+    assert titles.most_common(1)[0][1] == 1
+    assert descriptions.most_common(1)[0][1] == 1 and None not in descriptions
+
+
+def test_collections_and_link_structure(example_build):
+    site, result = example_build
+    out = site / "build"
+    pages = all_pages(out)
+    collections = [p for p in pages if p.startswith("/topic/")]
+    assert len(collections) >= 40
+    for path in collections:
+        graph = jsonld_graph(parse_page(pages[path]))
+        item_list = next(n for n in graph if n["@type"] == "ItemList")
+        assert item_list["numberOfItems"] >= 6, path
+    depth = crawl(out)
+    assert max(depth[p] for p in pages if p.startswith("/item/")) <= 3
+    inbound = Counter()
+    for path, f in pages.items():
+        for href in set(parse_page(f).links):
+            target = internal(href)
+            if target and target != path:
+                inbound[target] += 1
+    orphans = [p for p in pages if p != "/" and inbound[p] == 0]
+    assert orphans == []
+
+
+def test_annotation_mix_is_30_30_40(example_build):
+    from sitegen.store import Store
+
+    site, _ = example_build
+    with Store(site / ".sitegen" / "site.duckdb") as store:
+        rows = store.con.execute("SELECT c.category FROM links l JOIN collections c "
+                                 "ON l.dst = '/topic/' || c.slug || '/' "
+                                 "WHERE l.kind = 'collection' AND l.src LIKE '/item/%'").fetchall()
+    mix = Counter(r[0] for r in rows)
+    total = sum(mix.values())
+    assert total > 0
+    for category, share in (("description", 0.3), ("style", 0.3), ("use_case", 0.4)):
+        assert abs(mix[category] / total - share) <= 0.05, (category, mix)
+
+
+def test_second_build_changes_nothing(example_site_copy):
+    site = example_site_copy()
+    out = site / "build"
+    before = tree_hashes(out)
+    inodes = {p: f.stat().st_ino for p, f in all_pages(out).items()}
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(EPOCH) + 86400)  # a later day: lastmod must still not move
+    result = build_site(load_config(site / "site.toml"))
+    assert tree_hashes(out) == before
+    assert {p: f.stat().st_ino for p, f in all_pages(out).items()} == inodes, "pages were rewritten"
+    s = result.summary
+    assert s.pages_written == 0 and s.pages_unchanged == sum(s.pages_by_kind.values())
+    assert s.counters["texts_embedded"] == 0 and s.counters["index_rebuilt"] == 0
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+
+
+def test_retitle_moves_lastmod_of_only_affected_pages(example_site_copy):
+    site = example_site_copy()
+    out = site / "build"
+    rows = catalog_rows()
+    target = rows[0]
+    before = sitemap_lastmods(out)
+    old_html = {p: f.read_bytes() for p, f in all_pages(out).items()}
+    rows[0] = dict(target, title=target["title"] + " Drawing")
+    with open(site / "content" / "catalog.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(target))
+        writer.writeheader()
+        writer.writerows(rows)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(EPOCH) + 86400)
+    try:
+        build_site(load_config(site / "site.toml"))
+    finally:
+        os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    after = sitemap_lastmods(out)
+    new_html = {p: f.read_bytes() for p, f in all_pages(out).items()}
+    changed_pages = {p for p in new_html if old_html.get(p) != new_html[p]}
+    moved = {u.removeprefix("https://clipart.example.org") for u in after if after[u] != before.get(u)}
+    assert moved == changed_pages
+    item_pages = [p for p in changed_pages if p.startswith("/item/")]
+    assert any(target["title"] + " Drawing" in new_html[p].decode() for p in item_pages)
+    # only pages that show the item changed, and its URL did not
+    for p in changed_pages:
+        assert (target["title"] + " Drawing").encode() in new_html[p], p
+    assert len(changed_pages) < len(new_html) / 4
+
+
+def test_killed_build_leaves_previous_site_intact(example_site_copy):
+    site = example_site_copy()
+    out = site / "build"
+    before = tree_hashes(out)
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    # a new site title makes every page render again, so the kill lands while pages are being written
+    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "-q", "--set", "site.title='Renamed'"],
+                            cwd=site, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    killed_during_render = False
+    while time.time() < deadline and proc.poll() is None:
+        tmp = list(site.glob(".build-tmp-*"))
+        if tmp and any(tmp[0].glob("item/*/index.html")):
+            proc.send_signal(signal.SIGKILL)
+            killed_during_render = True
+            break
+        time.sleep(0.005)
+    proc.wait()
+    assert killed_during_render, "the build finished before it could be killed"
+    assert tree_hashes(out) == before
+    from sitegen.serve import serve_in_thread
+    import urllib.request
+
+    server, base = serve_in_thread(out)
+    try:
+        with urllib.request.urlopen(base + "/", timeout=5) as resp:
+            assert resp.status == 200 and b"Open Clipart Finder" in resp.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+    # the next build cleans up the dead build's temporary folder
+    build_site(load_config(site / "site.toml"), check=False)
+    assert not list(site.glob(".build-tmp-*"))
+
+
+def test_hostile_title_renders_as_text_everywhere(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "img").mkdir()
+    rows = []
+    for i in range(8):
+        Image.new("RGB", (40, 40), (200, 30 * i, 30)).save(tmp_path / "img" / f"{i}.png")
+        title = "<script>alert(1)</script> & \"quotes\" 'apostrophes'" if i == 0 else f"Red Apple {i}"
+        rows.append({"id": f"a{i}", "title": title, "category": "Food", "keywords": "apple;fruit",
+                     "image": f"img/{i}.png", "description": ""})
+    with open(tmp_path / "catalog.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    (tmp_path / "site.toml").write_text('[site]\ntitle = "Hostile"\nbase_url = "https://h.example/"\n'
+                                        '[catalog]\npath = "catalog.csv"\nimages_dir = "."\nmarkup = "keep"\n')
+    build_site(load_config(tmp_path / "site.toml"), check=False)
+    out = tmp_path / "build"
+    for path, f in all_pages(out).items():
+        html = f.read_text(encoding="utf-8")
+        assert "<script>alert" not in html, path
+        parsed = parse_page(f)
+        graph = jsonld_graph(parsed)  # parses
+        if "alert(1)" in html:
+            assert parsed.scripts == 1
+    item = next(f for p, f in all_pages(out).items() if p.startswith("/item/") and "alert" in f.read_text())
+    parsed = parse_page(item)
+    assert parsed.h1 == ["<script>alert(1)</script> & \"quotes\" 'apostrophes'"]
+    names = [n.get("name") for n in jsonld_graph(parsed)]
+    assert "<script>alert(1)</script> & \"quotes\" 'apostrophes'" in names
