@@ -168,5 +168,170 @@ def check(config_path, overrides, fmt, strict, output) -> None:
         raise click.ClickException(f"{errors} error(s) found")
 
 
+# -- evaluation --------------------------------------------------------------------------------------------
+
+def _default_dataset() -> str:
+    return str(Path.cwd().parent / "shared" / "datasets" / "fashion-44k")
+
+
+@main.group(name="eval", invoke_without_command=True)
+@CONFIG_OPTION
+@SET_OPTION
+@click.option("--dataset", default=None, type=click.Path(file_okay=False),
+              help="Folder with catalog.csv and images/ (default ../shared/datasets/fashion-44k).")
+@click.option("-n", "--items", "n_items", type=int, default=10_000, show_default=True,
+              help="Size of the seeded subset of the catalog.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--work-dir", default=None, type=click.Path(file_okay=False),
+              help="Where the evaluation keeps its store and caches (default .sitegen/eval).")
+@click.pass_context
+def eval_(ctx, config_path, overrides, dataset, n_items, seed, work_dir) -> None:
+    """Collection precision, coverage and ANN recall@10 on a catalog whose attribute columns are ground truth
+    (the fashion catalog). `sitegen eval queries` scores generated queries instead."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .evaluate import evaluate_fashion, format_eval
+
+    cfg = _load(config_path, overrides) if Path(config_path).exists() or overrides else None
+    dataset_dir = Path(dataset or _default_dataset())
+    if not (dataset_dir / "catalog.csv").is_file():
+        raise click.ClickException(f"{dataset_dir}/catalog.csv not found: pass --dataset FOLDER")
+    work = Path(work_dir) if work_dir else Path(".sitegen") / "eval"
+    with _progress(enabled=True) as factory:
+        report = evaluate_fashion(dataset_dir, n_items=n_items, seed=seed, cfg=cfg, work_dir=work, progress=factory)
+    click.echo(format_eval(report))
+
+
+@eval_.command(name="queries")
+@CONFIG_OPTION
+@SET_OPTION
+@click.argument("heldout", type=click.Path(exists=True, dir_okay=False))
+@click.option("--generated", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A JSONL of generated queries per image (otherwise the configured [vlm] backend generates).")
+@click.option("--store", "from_store", is_flag=True, help="Use the queries of the last build (the store).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the report with a side-by-side list of generated vs reference queries.")
+def eval_queries(config_path, overrides, heldout, generated, from_store, json_out) -> None:
+    """ROUGE-1 F1 per query category (description, style, use case) of generated vs held-out queries."""
+    from .vlm.evalq import evaluate_queries, format_table, generate_for_records, generated_from_store, \
+        load_query_file, write_report
+    from .vlm.train import read_jsonl
+
+    cfg = _load(config_path, overrides)
+    refs = load_query_file(heldout)
+    if generated:
+        gen = load_query_file(generated)
+    elif from_store:
+        from .store import Store
+
+        with Store(cfg.store_path) as store:
+            gen = generated_from_store(store, refs)
+    else:
+        from .vlm.backends import make_backend
+
+        if not cfg.vlm.model:
+            raise click.ClickException("vlm.model is not set: configure [vlm] or pass --generated / --store")
+        gen = generate_for_records(read_jsonl(heldout), make_backend(cfg))
+    report = evaluate_queries(gen, refs)
+    click.echo(format_table(report))
+    if json_out:
+        write_report(report, json_out)
+        click.echo(f"report: {json_out}")
+
+
+# -- fine-tuning -------------------------------------------------------------------------------------------
+
+@main.command(name="train-data")
+@CONFIG_OPTION
+@SET_OPTION
+@click.argument("exports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for train.jsonl, heldout.jsonl and stats.json.")
+@click.option("--top-n", type=int, default=30, show_default=True, help="Queries kept per image.")
+@click.option("--holdout", type=float, default=0.1, show_default=True, help="Share of images held out.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--synthetic", is_flag=True,
+              help="Also label items without search data through the configured [vlm] backend (an oracle).")
+def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, synthetic) -> None:
+    """Fine-tuning data from search-console exports (query, page, clicks, impressions, ctr, position) joined
+    to the catalog's items: the retain rule, top-N per image, stratified 30/30/40 sample, chat-format JSONL."""
+    from .build import assign_slugs
+    from .load import load_catalog
+    from .store import Store
+    from .vlm.traindata import write_training_files
+
+    cfg = _load(config_path, overrides)
+    with Store(cfg.store_path) as store:
+        loaded = load_catalog(cfg.catalog, cfg.root, image_cache_dir=cfg.store_path.parent / "images",
+                              image_meta=store.image_meta())
+        items, _ = assign_slugs(loaded.items, store.pinned_slugs("item"), cfg.catalog.slug)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    stats = write_training_files(exports, items, out_dir, top_n=top_n, holdout=holdout, seed=seed,
+                                 mix=tuple(cfg.represent.mix[c] for c in ("description", "style", "use_case")),
+                                 context=cfg.vlm.context)
+    if stats.get("rows") and stats.get("rows_unmatched") == stats.get("rows"):
+        raise click.ClickException("no row joined an item page: the export needs a page (URL) or image id column "
+                                   f"matching the catalog (e.g. {', '.join(stats.get('unmatched_examples', [])[:2])})")
+    for key in ("rows", "rows_retained", "rows_dropped_by_rule", "rows_unmatched", "images",
+                "images_too_few_queries", "train", "heldout", "target_mix"):
+        if key in stats:
+            click.echo(f"{key}: {stats[key]}")
+    if synthetic:
+        from .vlm.backends import make_backend
+        from .vlm.traindata import synthesize_training_data, write_jsonl
+
+        from .vlm.train import read_jsonl
+
+        covered = {r.get("item_id") for name in ("train", "heldout") for r in read_jsonl(stats["files"][name])}
+        records, sstats = synthesize_training_data([i for i in items if i.id not in covered], make_backend(cfg))
+        write_jsonl(records, Path(out_dir) / "synthetic.jsonl")
+        click.echo(f"synthetic: labelled {sstats['labelled']}, failed {sstats['failed']}, "
+                   f"too few queries {sstats['too_few_queries']}")
+    for name, path in stats["files"].items():
+        click.echo(f"{name}: {path}")
+
+
+@main.group()
+def train() -> None:
+    """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA."""
+
+
+@train.command(name="vlm")
+@CONFIG_OPTION
+@SET_OPTION
+@click.argument("train_jsonl", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Adapter folder.")
+@click.option("--model", default=None, help="Qwen2-VL model folder (vlm.model).")
+@click.option("--epochs", type=int, default=2, show_default=True, help="1-3 in the paper.")
+@click.option("--lr", type=float, default=2e-5, show_default=True, help="Peak learning rate (cosine schedule).")
+@click.option("--batch-size", type=int, default=2, show_default=True, help="Per device.")
+@click.option("--grad-accum", type=int, default=8, show_default=True, help="Gradient accumulation steps.")
+@click.option("--max-length", type=int, default=1024, show_default=True, help="Tokens per example.")
+@click.option("--lora-r", type=int, default=16, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, batch_size, grad_accum, max_length,
+              lora_r, seed) -> None:
+    """LoRA supervised fine-tuning (loss on the assistant reply only); saves an adapter that the transformers
+    backend loads with `vlm.adapter`."""
+    from .vlm.train import train_lora
+
+    cfg = _load(config_path, overrides, {"vlm.model": model})
+    if not cfg.vlm.model:
+        raise click.ClickException("no model: pass --model FOLDER or set vlm.model")
+    started = time.perf_counter()
+
+    def report(step: int, total: int, loss: float) -> None:
+        click.echo(f"step {step}/{total}  loss {loss:.4f}  ({time.perf_counter() - started:.0f}s)", err=True)
+
+    result = train_lora(cfg.path(cfg.vlm.model), train_jsonl, out_dir, epochs=epochs, lr=lr, batch_size=batch_size,
+                        grad_accum=grad_accum, max_length=max_length, lora_r=lora_r, seed=seed,
+                        min_pixels=cfg.vlm.min_pixels, max_pixels=cfg.vlm.max_pixels, device=cfg.vlm.device,
+                        progress=report)
+    click.echo(f"loss {result.initial_loss:.4f} -> {result.final_loss:.4f} "
+               f"({result.final_loss / max(result.initial_loss, 1e-9):.1%} of initial); {result.steps} steps, "
+               f"{result.examples} examples, {result.skipped} skipped, {result.seconds:.0f}s")
+    click.echo(f"adapter: {result.adapter_dir}\nuse it with: vlm.adapter = \"{result.adapter_dir}\"")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
