@@ -204,6 +204,9 @@ def _geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
             queries, dropped, qstats = represent(items, generator, post, progress=progress("represent"))
         finally:
             generator.close()
+        summary.counters["generator"] = generator.name
+        summary.counters.update({f"generator_{k}": v for k, v in getattr(generator, "stats", {}).items()
+                                 if isinstance(v, (int, float))})
         summary.counters.update({f"queries_{k}": v for k, v in qstats.items()})
         store.record_dropped(run_id, "query", ((d.text, d.reason, "", d.item_id) for d in dropped))
 

@@ -99,6 +99,9 @@ def _print_summary(result) -> None:
         console.print(f"collections: {c['collections']}; texts embedded {c.get('texts_embedded', 0)}, "
                       f"cached {c.get('texts_cached', 0)}; index {c.get('index_backend')} "
                       f"{'rebuilt' if c.get('index_rebuilt') else 'reused'}")
+    if c.get("generator") == "vlm":
+        console.print(f"vlm: {c.get('generator_generated', 0)} generated, {c.get('generator_cached', 0)} cached, "
+                      f"{c.get('generator_fallback', 0)} fell back to retrieval")
     if "audit_errors" in c:
         console.print(f"audit: {c['audit_errors']} error(s), {c['audit_warnings']} warning(s); "
                       f"report: {result.output_dir / '_report' / 'index.html'}")
