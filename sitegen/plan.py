@@ -6,7 +6,7 @@ Structure (all paths from ``urls.py``):
 - home ``/``: every hub, the featured collections, the text pages;
 - hub ``/category/<slug>/`` (+ ``page/N/``): its collections, a page of its items, links to every page number;
 - collection ``/topic/<slug>/``: its items, related collections, its hub;
-- item ``/item/<slug>/``: its collections (annotations), its hub, a few sibling items from the same hub;
+- item ``/item/<slug>/``: its collections (annotations), its hub (breadcrumb and facts), a few sibling items;
 - text page ``/<slug>/``: home.
 Every page also carries the header (home + the largest hubs) and the footer (text pages).
 """
@@ -125,7 +125,7 @@ def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
             # siblings: the next items in hub order (wrapping), so every item is linked from its neighbours
             sib = tuple(ids[(pos + k) % len(ids)] for k in range(1, min(SIBLINGS, len(ids) - 1) + 1))
             add(PagePlan(urls.item_url(item.slug), "item", item.title, item.id, f"item {item.id!r} ({item.source})",
-                         breadcrumbs=home_crumb + ((hub.name, urls.hub_url(hub.slug)),),
+                         breadcrumbs=home_crumb + ((hub.name, urls.hub_url(hub.slug)),), hubs=(hub.slug,),
                          collections=site.annotations.get(item.id, ()), siblings=sib))
     return plan
 
