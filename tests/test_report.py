@@ -1,0 +1,184 @@
+"""The review report (sitegen.report): written from a hand-filled store, parsed back structurally."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from sitegen.check import Finding
+from sitegen.config import Config
+from sitegen.models import ImageEntry, PageRecord, Rejection
+from sitegen.report import SITEMAP_ROWS, write_report
+from sitegen.store import Store
+
+SECTIONS = ["overview", "findings", "changes", "sitemap", "rejected", "dropped", "topics", "links"]
+SUMMARY = {"items_read": 12, "items_accepted": 10, "rejected_by_reason": {"missing_title": 1, "corrupt_image": 1},
+           "pages_by_kind": {"home": 1, "hub": 1, "collection": 2, "item": 10, "page": 1},
+           "pages_written": 15, "pages_unchanged": 0,
+           "stages": [{"name": "load", "seconds": 0.4, "detail": ""}, {"name": "render", "seconds": 2.5,
+                                                                      "detail": "15 pages"}]}
+LINKS = {"pages": 15, "links": 120, "orphans": [], "orphans_before": 2, "max_depth": 3, "too_deep_count": 0,
+         "deep_before": 1, "pagerank_before": {"gini": 0.5}, "pagerank_after": {"gini": 0.3},
+         "pages_by_depth": {"0": 1, "1": 4, "2": 10}}
+
+
+class Doc(HTMLParser):
+    """Ids, meta tags, script count, and the text of the page (for structural assertions)."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.meta: dict[str, str] = {}
+        self.scripts: list[dict] = []
+        self.svgs = 0
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "meta" and a.get("name"):
+            self.meta[a["name"]] = a.get("content", "")
+        elif tag == "script":
+            self.scripts.append(a)
+        elif tag == "svg":
+            self.svgs += 1
+        elif tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    @property
+    def plain(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def fill_store(path: Path, *, n_pages: int = 15) -> tuple[Store, int]:
+    store = Store(path)
+    first = store.begin_run("2026-01-01T00:00:00Z", "h")
+    store.finish_run(first, "ok", "2026-01-01T00:01:00Z", {})
+    run = store.begin_run("2026-01-02T00:00:00Z", "h")
+    records = [PageRecord("/", "home", "Home", "d", "h0", lastmod="2026-01-01"),
+               PageRecord("/topic/green-dresses/", "collection", "Green dresses", "d", "h1", lastmod="2026-01-02"),
+               PageRecord("/_report/", "report", "Report", "d", "h2", in_sitemap=False)]
+    records += [PageRecord(f"/item/dress-{n}/", "item", f"Dress {n}", "d", f"i{n}", lastmod="2026-01-01",
+                           images=(ImageEntry(f"https://example.org/media/{n}.webp"),))
+                for n in range(n_pages - 3)]
+    changes = [("/topic/green-dresses/", "added", "", "Green dresses"),
+               ("/topic/old-topic/", "removed", "Old topic", ""),
+               ("/item/dress-1/", "retitled", "Dress one", "Dress 1"),
+               ("/item/dress-2/", "modified", "Dress 2", "Dress 2")]
+    store.replace_pages(run, records, changes)
+    store.record_rejections(run, [Rejection("catalog.csv:4", "x4", "missing_title"),
+                                  Rejection("catalog.csv:9", "x9", "corrupt_image", "truncated JPEG")])
+    store.record_dropped(run, "query", [("nice dress", "too_generic", "", "x1"), ("brand dress", "brand", "", "x2")])
+    store.record_dropped(run, "topic", [("blue dresses", "thin", "2 items (need 6)", ""),
+                                        ("green frocks", "duplicate_of:green-dresses", "", "")])
+    store.con.execute("INSERT INTO collections VALUES ('green-dresses', 'green dresses', 'description', 'Dresses', "
+                      "'[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]', '[]', '[]', ''), ('office-looks', 'office looks', "
+                      "'use_case', 'Dresses', '[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\"]', '[]', '[]', '')")
+    paths = [r.path for r in records if r.kind != "report"]
+    store._bulk_insert("pagerank", ["path", "phase", "score"],
+                       [paths, ["final"] * len(paths), [0.5 / (n + 1) for n in range(len(paths))]])
+    return store, run
+
+
+def write(tmp_path: Path, findings: list[Finding], **kw) -> tuple[Path, Doc]:
+    cfg = Config()
+    cfg.site.base_url = "https://example.org/"
+    store, run = fill_store(tmp_path / "site.duckdb", **kw)
+    with store:
+        path = write_report(tmp_path / "build", cfg, store, run, findings, summary=SUMMARY, link_report=LINKS)
+    return path, Doc(path.read_text(encoding="utf-8"))
+
+
+ERROR = Finding("error", "broken_link", "/item/dress-3/", "links to /item/gone/, which does not exist",
+                "Point the link at an existing page or restore the missing page")
+WARN = Finding("warning", "thin_collection", "/topic/green-dresses/", "2 items (minimum 6)", "Add items")
+
+
+def test_report_renders_sections_verdict_and_change_list(tmp_path):
+    path, doc = write(tmp_path, [ERROR, WARN])
+    assert path == tmp_path / "build" / "_report" / "index.html"
+    assert "noindex" in doc.meta["robots"]
+    assert set(SECTIONS) <= doc.ids
+    text = doc.plain
+    assert "Fix 1 error before publishing" in text and "Ready to publish" not in text
+    # what changed: each change kind with its pages
+    assert "Pages added (1)" in text and "Pages removed (1)" in text and "Pages retitled (1)" in text
+    assert "Dress one Dress 1" in text and "/topic/old-topic/" in text
+    assert "/topic/old-topic/" not in doc.links  # a removed page is not linked
+    # overview, rejections, dropped (grouped by reason prefix), topics by category, findings
+    assert "missing_title" in text and "truncated JPEG" in text
+    assert "duplicate_of" in text and "“green frocks”" in text
+    assert "description" in text and "use_case" in text
+    assert "/item/dress-3/" in doc.links and "links to /item/gone/" in text
+    assert doc.svgs == 2  # PageRank histogram + weakest pages
+    # at most one tiny inline script, no external scripts
+    assert len(doc.scripts) == 1 and not doc.scripts[0].get("src")
+    data = json.loads((path.parent / "report.json").read_text())
+    assert data["verdict"] == {"ok": False, "errors": 1, "warnings": 1, "info": 0}
+    assert data["findings"]["rows"][0]["code"] == "broken_link"
+    assert {c["change"] for c in data["changes"]} == {"added", "removed", "retitled", "modified"}
+
+
+def test_clean_build_is_ready_to_publish(tmp_path):
+    _, doc = write(tmp_path, [])
+    assert "Ready to publish" in doc.plain and "every check passed" in doc.plain
+
+
+def test_sitemap_listing_is_capped_for_big_sites(tmp_path):
+    path, doc = write(tmp_path, [], n_pages=SITEMAP_ROWS + 50)
+    table = path.read_text().split('id="sitemap-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == SITEMAP_ROWS + 1  # + the header row
+    assert f"Showing the first {SITEMAP_ROWS:,} of {SITEMAP_ROWS + 49:,} URLs" in doc.plain
+    assert "/sitemap.xml" in doc.links
+
+
+def test_text_is_escaped(tmp_path):
+    evil = Finding("error", "title_missing", "/item/<x>/", "<script>alert(1)</script>", "fix")
+    path, _ = write(tmp_path, [evil])
+    html = path.read_text()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
+def test_report_in_a_browser_has_no_console_errors_and_filters(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    path, _ = write(tmp_path, [ERROR])
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.fill("#sitemap-filter", "dress-7")
+        visible = page.eval_on_selector_all("#sitemap-table tbody tr", "rs => rs.filter(r => r.style.display !== 'none').length")
+        browser.close()
+    assert visible == 1
+    assert errors == []
+
+
+def test_example_build_writes_the_report(example_build):
+    site, result = example_build
+    path = site / "build" / "_report" / "index.html"
+    doc = Doc(path.read_text(encoding="utf-8"))
+    assert "noindex" in doc.meta["robots"] and set(SECTIONS) <= doc.ids
+    assert "Ready to publish" in doc.plain
+    data = json.loads((path.parent / "report.json").read_text())
+    assert data["overview"]["pages"] == sum(result.summary.pages_by_kind.values())
+    assert data["sitemap"]["total"] > 0 and data["links"]["scored"] > 0
+    sitemaps = "".join(p.read_text() for p in (site / "build").glob("sitemap*.xml"))
+    assert "/_report/" not in sitemaps
