@@ -1,0 +1,89 @@
+"""evaluate: the ground-truth metric on hand-made rows, and (slow, needs ../shared) the real pipeline."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sitegen.evaluate import Truth, collection_precision, format_eval, subset
+from sitegen.models import Collection
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+FASHION = SHARED / "datasets" / "fashion-44k"
+
+ROWS = [
+    {"id": "1", "title": "Acme Men Black Formal Shoes", "article_type": "Formal Shoes", "base_colour": "Black",
+     "usage": "Formal"},
+    {"id": "2", "title": "Acme Women Black Formal Shoes", "article_type": "Formal Shoes", "base_colour": "Black",
+     "usage": "Formal"},
+    {"id": "3", "title": "Acme Men Navy Blue Shirt", "article_type": "Shirts", "base_colour": "Navy Blue",
+     "usage": "Casual"},
+    {"id": "4", "title": "Acme Men Blue T-Shirt", "article_type": "Tshirts", "base_colour": "Blue", "usage": "Sports"},
+    {"id": "5", "title": "Acme Unisex Black Casual Shoes", "article_type": "Casual Shoes", "base_colour": "Black",
+     "usage": "Casual"},
+]
+
+
+def coll(topic, ids):
+    return Collection(slug=topic.replace(" ", "-"), topic=topic, category="style", hub="x", item_ids=tuple(ids))
+
+
+def test_named_values_longest_phrase_and_gender():
+    truth = Truth(ROWS)
+    assert truth.named("black formal shoes for men") == {"base_colour": {"Black"}, "article_type": {"Formal Shoes"},
+                                                        "gender": {"men"}}
+    assert truth.named("Men's navy blue shirts") == {"gender": {"men"}, "base_colour": {"Navy Blue"},
+                                                     "article_type": {"Shirts"}}
+    assert truth.named("blue t-shirts for sports") == {"base_colour": {"Blue"}, "article_type": {"Tshirts"},
+                                                       "usage": {"Sports"}}
+    assert truth.named("capsule wardrobe ideas") == {}
+
+
+def test_precision_needs_every_named_value():
+    truth = Truth(ROWS)
+    cols = [coll("black formal shoes for men", ["1", "2"]),  # women's pair does not count: 0.5
+            coll("blue shirts", ["3"]),  # navy blue is not blue: 0.0
+            coll("black shoes", ["1", "5"]),  # no "shoes" article type: colour only: 1.0
+            coll("capsule wardrobe", ["1", "3"])]  # names nothing: not evaluable
+    got = collection_precision(cols, truth)
+    assert got["evaluable"] == 3 and got["collections"] == 4
+    assert got["precision"] == pytest.approx((0.5 + 0.0 + 1.0) / 3, abs=1e-4)
+    assert got["precision_by_field"]["gender"] == 0.5
+    assert got["worst"][0]["topic"] == "blue shirts"
+    assert truth.matches("5", {"gender": {"unisex"}}) and not truth.matches("5", {"gender": {"men"}})
+
+
+def test_subset_is_seeded_and_in_order():
+    rows = [{"id": str(i)} for i in range(100)]
+    a, b = subset(rows, 10, 0), subset(rows, 10, 0)
+    assert a == b and len(a) == 10 and [int(r["id"]) for r in a] == sorted(int(r["id"]) for r in a)
+    assert subset(rows, 10, 1) != a and len(subset(rows, 1000, 0)) == 100
+
+
+def test_format_eval_table():
+    report = {"items": 10, "rows": 10, "seed": 0, "hubs": 2, "queries": 60,
+              "query_mix": {"description": 0.3, "style": 0.3, "use_case": 0.4}, "topics": 20, "collections": 3,
+              "mean_collection_size": 8.0, "dropped_topics": {"thin": 17}, "evaluable_collections": 3,
+              "evaluable_by_field": {"gender": 3}, "precision": 0.95, "precision_by_field": {"gender": 0.95},
+              "coverage": 0.5, "recall_at_10": 1.0, "recall_at_10_items": 1.0, "index_backend": "exact",
+              "annotation_mix": {"description": 0.3, "style": 0.3, "use_case": 0.4}, "seconds": {"load": 1.0},
+              "passed": {"precision": True, "coverage": False, "recall_at_10": True}, "worst_collections": []}
+    text = format_eval(report)
+    assert "collection precision" in text and "0.950" in text and "FAIL" in text
+    assert text.count("\n") >= 12
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+@pytest.mark.skipif(not FASHION.is_dir(), reason=f"fashion-44k dataset not found at {FASHION} (../shared)")
+def test_evaluate_fashion_small_subset(tmp_path):
+    from sitegen.evaluate import evaluate_fashion
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    report = evaluate_fashion(FASHION, n_items=300, seed=1, work_dir=tmp_path)
+    assert report["items"] == 300 and report["collections"] > 0
+    assert report["evaluable_collections"] > 0 and 0.0 <= report["precision"] <= 1.0
+    assert report["recall_at_10"] == 1.0  # 300 vectors: exact search below index.exact_below
+    assert "collection precision" in format_eval(report)
