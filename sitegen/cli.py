@@ -99,6 +99,16 @@ def _print_summary(result) -> None:
         console.print(f"collections: {c['collections']}; texts embedded {c.get('texts_embedded', 0)}, "
                       f"cached {c.get('texts_cached', 0)}; index {c.get('index_backend')} "
                       f"{'rebuilt' if c.get('index_rebuilt') else 'reused'}")
+    lr = result.link_report or {}
+    if lr.get("pagerank_after"):
+        def dist(d: dict) -> str:
+            return f"min {d['min']:.2e} median {d['median']:.2e} max {d['max']:.2e} gini {d['gini']:.3f}"
+
+        console.print(f"pagerank before shaping: {dist(lr['pagerank_before'])}")
+        added = lr.get("links_added") or {}
+        added_text = ", ".join(f"{v} {k}" for k, v in sorted(added.items())) if isinstance(added, dict) else added
+        console.print(f"pagerank after shaping:  {dist(lr['pagerank_after'])}; links added: {added_text or 0}; "
+                      f"{len(lr.get('orphans', []))} orphans, max depth {lr.get('max_depth')}")
     if c.get("generator") == "vlm":
         console.print(f"vlm: {c.get('generator_generated', 0)} generated, {c.get('generator_cached', 0)} cached, "
                       f"{c.get('generator_fallback', 0)} fell back to retrieval")
