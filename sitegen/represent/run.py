@@ -1,0 +1,85 @@
+"""The represent stage: pick a generator, stream the items through it in batches, post-process each batch."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from ..config import Config
+from ..exceptions import ConfigError
+from ..models import QUERY_CATEGORIES, DroppedQuery, Item, Query
+from .base import QueryGenerator
+from .postprocess import REASONS, PostProcessor
+from .retrieval import RetrievalGenerator, read_console_queries
+
+if TYPE_CHECKING:
+    from ..embed import Embedder
+    from ..store import Store
+
+
+def make_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,
+                   item_text: Callable[[Item], str] | None = None) -> QueryGenerator:
+    """The generator ``represent.generator`` names. The retrieval generator is also the VLM generator's
+    fallback (for items the VLM cannot answer). ``item_text``: the text the build embeds items with (the
+    retrieval generator scores candidates against it, so passing it saves one embedding per item)."""
+    console: list[str] = []
+    if cfg.represent.console_export:
+        path = cfg.path(cfg.represent.console_export)
+        if not path.is_file():
+            raise ConfigError([f"represent.console_export: file not found: {path}"])
+        console = [row[0] for row in read_console_queries(path)]
+    retrieval = RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
+                                   item_text=item_text)
+    if cfg.represent.generator == "retrieval":
+        return retrieval
+    if cfg.represent.generator == "vlm":
+        from ..vlm.generator import make_vlm_generator
+
+        return make_vlm_generator(cfg, store=store, fallback=retrieval)
+    raise ConfigError([f"represent.generator: unknown generator {cfg.represent.generator!r}"])
+
+
+def batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def represent(items: Iterable[Item], generator: QueryGenerator, post: PostProcessor, *, batch_size: int = 256,
+              progress: Callable[[int, int], None] | None = None
+              ) -> tuple[list[Query], list[DroppedQuery], dict[str, int]]:
+    """Queries for every item, batch by batch (the generator sees one batch at a time). Stats: items,
+    candidates, queries, queries per category (``description`` ...), dropped, dropped per reason
+    (``dropped_blocklist`` ...), items with fewer than ``min_queries`` queries (``items_short``) and with none
+    (``items_empty``)."""
+    if batch_size <= 0:
+        raise ValueError("batch_size must be > 0")
+    total = len(items) if isinstance(items, Sequence) else 0
+    queries: list[Query] = []
+    dropped: list[DroppedQuery] = []
+    stats: Counter[str] = Counter()
+    done = 0
+    for batch in batches(items, batch_size):
+        candidates = generator.generate(batch)
+        if len(candidates) != len(batch):
+            raise RuntimeError(f"generator {generator.name!r} returned {len(candidates)} candidate lists "
+                               f"for {len(batch)} items")
+        q, d = post.process(batch, candidates)
+        per_item = Counter(x.item_id for x in q)
+        stats["candidates"] += sum(len(c) for c in candidates)
+        stats["items_short"] += sum(1 for item in batch if per_item[item.id] < post.cfg.min_queries)
+        stats["items_empty"] += sum(1 for item in batch if per_item[item.id] == 0)
+        stats.update(x.category for x in q)
+        stats.update(f"dropped_{x.reason}" for x in d)
+        queries.extend(q)
+        dropped.extend(d)
+        done += len(batch)
+        if progress is not None:
+            progress(done, max(total, done))
+    out = {"items": done, "candidates": stats["candidates"], "queries": len(queries), "dropped": len(dropped),
+           "items_short": stats["items_short"], "items_empty": stats["items_empty"]}
+    out.update({c: stats[c] for c in QUERY_CATEGORIES})
+    out.update({f"dropped_{r}": stats[f"dropped_{r}"] for r in REASONS})
+    return queries, dropped, out
