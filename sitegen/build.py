@@ -104,8 +104,11 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         if not loaded.items:
             raise BuildError(f"no items to publish: all {loaded.rows_read} catalog row(s) were rejected")
 
+    with timer("colours"):
+        items = with_pixel_colours(loaded.items, store)
+
     with timer("slugs"):
-        items, new_pins = assign_slugs(loaded.items, store.pinned_slugs("item"), cfg.catalog.slug)
+        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug)
         hubs = make_hubs(items)
         from .textpages import load_text_pages
 
@@ -198,7 +201,7 @@ def _geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
         item_vectors = embedder.encode([item_text(i) for i in items], progress=progress("embed"))
 
     with timer("represent"):
-        generator = make_generator(cfg, embedder, items, store)
+        generator = make_generator(cfg, embedder, items, store, item_text=item_text)
         try:
             post = PostProcessor(cfg.represent, embedder)
             queries, dropped, qstats = represent(items, generator, post, progress=progress("represent"))
@@ -235,6 +238,22 @@ def _geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
     summary.counters["texts_cached"] = embedder.stats.get("cached", 0)
     summary.counters["collections"] = len(collections)
     return replace(site, collections=list(collections), annotations=annotations), topic_vectors, queries
+
+
+def with_pixel_colours(items: list[Item], store: Store) -> list[Item]:
+    """Items whose catalog names no colour get the colour words computed from their pixels as ``colour``
+    attributes (one per colour), so relevance, summaries, embeddings and item facts all see them."""
+    from .colours import pixel_colours
+
+    def has_colour(item: Item) -> bool:
+        return any("colour" in k.lower() or "color" in k.lower() for k, _ in item.attributes)
+
+    todo = [i for i in items if not has_colour(i)]
+    if not todo:
+        return items
+    names = pixel_colours(todo, store)
+    return [replace(i, attributes=i.attributes + tuple(("colour", c) for c in names.get(i.id, ())))
+            if i.id in names and not has_colour(i) else i for i in items]
 
 
 def assign_slugs(items: list[Item], pinned: dict[str, str], mode: str) -> tuple[list[Item], dict[str, str]]:

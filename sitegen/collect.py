@@ -13,10 +13,9 @@ A topic (a de-duplicated predicted query) becomes a collection when enough catal
    it asks for;
 4. candidates scoring >= ``threshold`` pass; fewer than ``min_items`` -> "thin";
 5. near-duplicate topics (topic cosine >= 0.9 and compatible catalog words) merge into the heavier one;
-   a collection whose relevant items mostly repeat a stronger one of the same kind (description, style or use
-   case; Jaccard >= ``duplicate_jaccard``) is dropped as "duplicate_of:<slug>" (a use-case page such as "cat
-   clipart for presentations" answers another search than the description page "cat clipart", even with the
-   same items); the rest keep their best ``max_items`` items (half by score, the rest preferring items no
+   a collection whose relevant items mostly repeat a stronger one (Jaccard >= ``duplicate_jaccard``, whatever
+   the query category: two pages showing the same images are duplicate content to a search engine) is dropped
+   as "duplicate_of:<slug>"; the rest keep their best ``max_items`` items (half by score, the rest preferring items no
    stronger collection shows yet, so similar pages do not all show the same items). In a use-case topic the
    purpose ("... for school projects") is left to the embedding, except a gender.
 
@@ -381,14 +380,14 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     dropped.extend(merged)
 
     kept: list[tuple[_Candidate, np.ndarray, np.ndarray]] = []
-    postings: dict[str, dict[int, list[int]]] = {}  # per query category: item -> kept collections showing it
+    postings: dict[int, list[int]] = {}  # item -> kept collections it passes for
     shown = np.zeros(len(items), np.int32)
     limit = cfg.max_collections or len(viable)
     for cand in viable:
         topic = topics[cand.pos]
         overlap: Counter = Counter()
         for i in cand.passing.tolist():
-            overlap.update(postings.get(topic.category, {}).get(i, ()))
+            overlap.update(postings.get(i, ()))
         dup = None
         for j, inter in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
             other = kept[j][0]
@@ -405,7 +404,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         members, member_scores = _select(cand, cfg.max_items, shown)
         shown[members] += 1
         for i in cand.passing.tolist():
-            postings.setdefault(topic.category, {}).setdefault(i, []).append(len(kept))
+            postings.setdefault(i, []).append(len(kept))
         kept.append((cand, members, member_scores))
 
     # slugs in topic order; duplicate_of reasons name the slug of the stronger collection

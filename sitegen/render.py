@@ -343,7 +343,8 @@ class Contexts:
             _, name, suffix, _ = raw[path]
             titles[path] = title_tag(name, self.site_title, f"{suffix} ({label})" if is_id else f"{suffix} #{label}")
         for path, (is_id, label) in _duplicates(descs, raw).items():
-            tag = f" Item {label}." if is_id else f" (#{label})"
+            kind = raw[path][0].kind
+            tag = f" Item {label}." if is_id and kind == "item" else (f" ({label})" if is_id else f" (#{label})")
             descs[path] = clip(descs[path], DESCRIPTION_MAX - len(tag)) + tag
         return {path: (titles[path], descs[path], name + suffix) for path, (_, name, suffix, _) in raw.items()}
 
@@ -474,19 +475,26 @@ class Contexts:
 
 
 def _duplicates(values: dict[str, str], raw: dict[str, tuple]) -> dict[str, tuple[bool, str]]:
-    """For every value shared by several pages: path -> (is an item id, label) that tells them apart: the
-    item id when it is short, else a running number in path order."""
+    """For every value shared by several pages (compared case-insensitively, as search engines do): path ->
+    (is an item id, label) that tells them apart: the item id when it is short, the image count for a
+    collection, else a running number in path order."""
     groups: dict[str, list[str]] = {}
     for path, value in values.items():
-        groups.setdefault(value, []).append(path)
-    out: dict[str, str] = {}
+        groups.setdefault(value.casefold(), []).append(path)
+    out: dict[str, tuple[bool, str]] = {}
     for paths in groups.values():
         if len(paths) < 2:
             continue
+        collections = sum(1 for p in paths if raw[p][0].kind == "collection")
         for n, path in enumerate(sorted(paths), start=1):
             page = raw[path][0]
             key = clean(page.key)
-            out[path] = (True, key) if page.kind == "item" and 0 < len(key) <= 16 else (False, str(n))
+            if page.kind == "item" and 0 < len(key) <= 16:
+                out[path] = (True, key)
+            elif page.kind == "collection" and collections == 1:
+                out[path] = (True, f"{len(page.items)} images")
+            else:
+                out[path] = (False, str(n))
     return out
 
 
