@@ -265,8 +265,7 @@ def assign_slugs(items: list[Item], pinned: dict[str, str], mode: str) -> tuple[
     for item in items:
         slug = pinned.get(item.id)
         if not slug:
-            title, ident = urls.slugify(item.title, 60), urls.slugify(item.id, 40)
-            slug = {"title": title, "id": ident}.get(mode) or "-".join(p for p in (title, ident) if p)
+            slug = _new_slug(item, mode)
             slug = slug or "item-" + hashlib.sha1(item.id.encode()).hexdigest()[:10]
             new[item.id] = slug
         if slug in owner:
@@ -275,6 +274,17 @@ def assign_slugs(items: list[Item], pinned: dict[str, str], mode: str) -> tuple[
         owner[slug] = item
         out.append(replace(item, slug=slug))
     return out, new
+
+
+def _new_slug(item: Item, mode: str) -> str:
+    title, ident = urls.slugify(item.title, 60), urls.slugify(item.id, 40)
+    if mode == "title":
+        return title
+    if mode == "id":
+        return ident
+    if title and ident and f"-{title}-" in f"-{ident}-":  # the id already says it: "food-red-apple"
+        return ident
+    return "-".join(p for p in (title, ident) if p)
 
 
 def make_hubs(items: list[Item]) -> list[Hub]:

@@ -87,3 +87,42 @@ def test_sitemap_is_readable_in_the_browser(browser, served):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sitemap.png"))
     page.close()
+
+
+def test_report_shows_the_change_list_after_a_second_build(browser, example_site_copy):
+    import csv
+    import os
+
+    from sitegen.build import build_site
+    from sitegen.config import load_config
+
+    from .conftest import EPOCH
+
+    site = example_site_copy()
+    catalog = site / "content" / "catalog.csv"
+    with open(catalog, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    removed, retitled = rows[1], rows[2]
+    rows = [r for r in rows if r is not removed]
+    retitled["title"] = retitled["title"] + " Sketch"
+    with open(catalog, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(EPOCH) + 86400)
+    try:
+        result = build_site(load_config(site / "site.toml"))
+    finally:
+        os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    removed_pages = [p for p in result.summary.pages_removed if p.startswith("/item/")]
+    assert len(removed_pages) == 1
+    server, base = serve_in_thread(site / "build")
+    try:
+        page = visit(browser, base + "/_report/", "report-changes")
+        text = page.inner_text("body")
+        assert removed_pages[0] in text
+        assert retitled["title"] in text and "Pages removed" in text and "Pages retitled" in text
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
