@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import urls
+from . import geocache, urls
 from .config import Config
 from .exceptions import BuildError, SlugCollisionError, StrictError
 from .models import BuildSummary, Hub, Item, PageRecord, Site, StageTiming
@@ -116,14 +116,26 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         summary.warnings.extend(page_warnings)
         site = Site(items=items, hubs=hubs, pages=text_pages)
 
-    site, topic_vectors, queries = _geo_stages(cfg, store, run_id, site, timer, summary, progress)
-
-    with timer("link"):
-        from .link import shape_links
-
-        site, link_report = shape_links(site, topic_vectors, cfg.link, hub_page_size=cfg.build.hub_page_size)
+    geo_key = geocache.fingerprint(cfg, site)
+    reused = geocache.load(store, geo_key, site)
+    if reused is not None:  # nothing the GEO stages read has changed: their result is in the store
+        site, link_report, counters = reused
+        summary.counters.update(counters)
+        summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
+                                generator_generated=0)  # no model work this time
         plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
-        _store_geo(store, plan, site, queries)
+    else:
+        before = set(summary.counters)
+        site, topic_vectors, queries = _geo_stages(cfg, store, run_id, site, timer, summary, progress)
+
+        with timer("link"):
+            from .link import shape_links
+
+            site, link_report = shape_links(site, topic_vectors, cfg.link, hub_page_size=cfg.build.hub_page_size)
+            plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
+            _store_geo(store, plan, site, queries)
+            geocache.save(store, geo_key, site, link_report,
+                          {k: v for k, v in summary.counters.items() if k not in before and not k.startswith("texts_")})
 
     with timer("thumbnails"):
         from .media import make_thumbnails, publish_media
@@ -162,11 +174,9 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         store.pin_slugs("item", new_pins)
         if check:
             with timer("check"):
-                from .check import audit
                 from .report import write_report
 
-                findings = audit(tmp_dir, cfg, min_items=cfg.collect.min_items, now=started,
-                                 progress=progress("check"))
+                findings = _audit(store, tmp_dir, cfg, records, started, progress("check"))
                 errors = [f for f in findings if f.severity == "error"]
                 summary.counters["audit_errors"] = len(errors)
                 summary.counters["audit_warnings"] = sum(1 for f in findings if f.severity == "warning")
@@ -323,6 +333,27 @@ def assign_lastmod(records: list[PageRecord], previous: dict[str, PageRecord], n
     return out, changes
 
 
+def _audit(store: Store, out_dir: Path, cfg: Config, records: list[PageRecord], now: str, progress) -> list:
+    """The audit of the written site; reused from the store when the output is the same as last time (the
+    audit reads only the output, so the same pages, sitemaps, robots.txt and llms.txt give the same findings)."""
+    from .check import Finding, audit
+
+    h = hashlib.sha256(config_hash(cfg).encode())
+    for r in sorted(records, key=lambda r: r.path):
+        h.update(f"{r.path}\0{r.content_hash}\0{r.lastmod}\0{r.in_sitemap}\n".encode())
+    for name in ("robots.txt", "llms.txt"):
+        if (out_dir / name).is_file():
+            h.update((out_dir / name).read_bytes())
+    key = h.hexdigest()[:32]
+    cached = store.cache_get("audit", [key]).get(key)
+    if cached is not None:
+        return [Finding(**f) for f in cached]
+    findings = audit(out_dir, cfg, min_items=cfg.collect.min_items, now=now, progress=progress)
+    store.con.execute("DELETE FROM cache WHERE namespace = 'audit'")
+    store.cache_put("audit", {key: [asdict(f) for f in findings]})
+    return findings
+
+
 # -- the atomic swap ---------------------------------------------------------------------------------------
 
 def swap_in(new_dir: Path, out_dir: Path) -> None:
@@ -330,7 +361,7 @@ def swap_in(new_dir: Path, out_dir: Path) -> None:
     renameat2(RENAME_EXCHANGE), so ``out_dir`` always exists and is always a complete site."""
     if out_dir.is_dir() and not out_dir.is_symlink():
         if _exchange(new_dir, out_dir):
-            shutil.rmtree(new_dir, ignore_errors=True)  # now holds the previous site
+            _discard(new_dir)  # now holds the previous site
             return
         old = out_dir.parent / f".build-old-{os.getpid()}"
         os.rename(out_dir, old)
@@ -340,6 +371,24 @@ def swap_in(new_dir: Path, out_dir: Path) -> None:
         if out_dir.is_symlink() or out_dir.exists():
             out_dir.unlink()
         os.rename(new_dir, out_dir)
+
+
+def _discard(folder: Path) -> None:
+    """Remove a replaced site. A big tree (100,000+ files) takes seconds to delete, so it is renamed and
+    deleted by a detached ``rm``; if that is interrupted, the next build removes what is left."""
+    trash = folder.parent / f".build-trash{time.time_ns()}-{os.getpid()}"  # the pid last: _remove_stale_tmp
+    try:
+        os.rename(folder, trash)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    try:
+        import subprocess
+
+        subprocess.Popen(["rm", "-rf", "--", str(trash)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError:  # no rm (Windows): delete here
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -356,7 +405,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def _remove_stale_tmp(parent: Path) -> None:
     """Temporary folders left by builds that were killed (their process is gone)."""
-    for path in parent.glob(".build-*-*"):
+    for path in parent.glob(".build-*"):
         pid = path.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)

@@ -95,7 +95,10 @@ def _print_summary(result) -> None:
     console.print(f"pages: {sum(s.pages_by_kind.values())} ({kinds}); written {s.pages_written}, "
                   f"unchanged {s.pages_unchanged}, removed {len(s.pages_removed)}")
     c = s.counters
-    if "collections" in c:
+    if c.get("geo_reused"):
+        console.print(f"collections: {c.get('collections', 0)}; items, settings and models unchanged: queries, "
+                      "collections and links reused from the store (texts embedded 0, index not rebuilt)")
+    elif "collections" in c:
         console.print(f"collections: {c['collections']}; texts embedded {c.get('texts_embedded', 0)}, "
                       f"cached {c.get('texts_cached', 0)}; index {c.get('index_backend')} "
                       f"{'rebuilt' if c.get('index_rebuilt') else 'reused'}")
@@ -109,7 +112,7 @@ def _print_summary(result) -> None:
         added_text = ", ".join(f"{v} {k}" for k, v in sorted(added.items())) if isinstance(added, dict) else added
         console.print(f"pagerank after shaping:  {dist(lr['pagerank_after'])}; links added: {added_text or 0}; "
                       f"{len(lr.get('orphans', []))} orphans, max depth {lr.get('max_depth')}")
-    if c.get("generator") == "vlm":
+    if c.get("generator") == "vlm" and not c.get("geo_reused"):
         console.print(f"vlm: {c.get('generator_generated', 0)} generated, {c.get('generator_cached', 0)} cached, "
                       f"{c.get('generator_fallback', 0)} fell back to retrieval")
     if "audit_errors" in c:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..config import VlmSection
 from ..exceptions import ModelError
 from .prompt import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, SYSTEM_PROMPT, chat_messages, image_data_url, load_image
 
@@ -53,10 +54,10 @@ class VlmResult:
 class Decoding:
     """Paper defaults: temperature 0.1, top-p 0.001, top-k 1, repetition penalty 1.05, 256 new tokens."""
 
-    temperature: float = 0.1
-    top_p: float = 0.001
-    top_k: int = 1
-    repetition_penalty: float = 1.05
+    temperature: float = VlmSection.temperature  # the defaults are the config's (DESIGN: the paper's)
+    top_p: float = VlmSection.top_p
+    top_k: int = VlmSection.top_k
+    repetition_penalty: float = VlmSection.repetition_penalty
     max_new_tokens: int = 256
 
     @property
