@@ -116,14 +116,16 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         summary.warnings.extend(page_warnings)
         site = Site(items=items, hubs=hubs, pages=text_pages)
 
-    geo_key = geocache.fingerprint(cfg, site)
-    reused = geocache.load(store, geo_key, site)
+    with timer("fingerprint"):
+        geo_key = geocache.fingerprint(cfg, site)
+        reused = geocache.load(store, geo_key, site)
     if reused is not None:  # nothing the GEO stages read has changed: their result is in the store
-        site, link_report, counters = reused
-        summary.counters.update(counters)
-        summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
-                                generator_generated=0)  # no model work this time
-        plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
+        with timer("link"):
+            site, link_report, counters = reused
+            summary.counters.update(counters)
+            summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
+                                    generator_generated=0)  # no model work this time
+            plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
     else:
         before = set(summary.counters)
         site, topic_vectors, queries = _geo_stages(cfg, store, run_id, site, timer, summary, progress)
@@ -143,7 +145,8 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         thumbs_dir = cfg.store_path.parent / "thumbs"
         images = make_thumbnails(items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
 
-    previous = store.published_pages()
+    with timer("previous"):
+        previous = store.published_pages()
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
     with timer("render"):
@@ -170,8 +173,9 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
 
     findings: list = []
     with store.transaction():
-        store.replace_pages(run_id, records, changes)
-        store.pin_slugs("item", new_pins)
+        with timer("store"):
+            store.replace_pages(run_id, records, changes)
+            store.pin_slugs("item", new_pins)
         if check:
             with timer("check"):
                 from .report import write_report

@@ -160,14 +160,15 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
                    link_report: dict | None) -> dict:
     """Everything the template shows, as plain data (also written as report.json)."""
     base = cfg.site.base_url
-    pages = store.published_pages()
-    kinds = Counter(r.kind for r in pages.values())
+    pages = store.page_listing()  # (path, kind, title, lastmod, images, in_sitemap)
+    kinds = Counter(kind for _, kind, *_ in pages)
     by_kind = summary.get("pages_by_kind") or dict(kinds)
     by_kind = {k: by_kind[k] for k in sorted(by_kind, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER
                                                                       else 99, k))}
-    listed = sorted((r for r in pages.values() if r.in_sitemap), key=lambda r: r.path)
-    sitemap = [{"url": urls.absolute(base, r.path), "path": r.path, "kind": r.kind, "lastmod": r.lastmod,
-                "images": len(r.images), "title": r.title} for r in listed[:SITEMAP_ROWS]]
+    listed = [row for row in pages if row[5]]
+    sitemap = [{"url": urls.absolute(base, path), "path": path, "kind": kind, "lastmod": lastmod,
+                "images": int(n_images), "title": title}
+               for path, kind, title, lastmod, n_images, _ in listed[:SITEMAP_ROWS]]
     rejections = store.rejections(run_id)
     rejected_by_reason = Counter(r.reason for r in rejections) or Counter(summary.get("rejected_by_reason") or {})
     stages = [{"name": s.get("name", "?"), "seconds": float(s.get("seconds", 0)), "detail": s.get("detail", ""),

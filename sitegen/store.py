@@ -50,7 +50,6 @@ MIGRATIONS: list[list[str]] = [
             scores JSON, related JSON, summary VARCHAR)""",
         "CREATE TABLE IF NOT EXISTS links (src VARCHAR, dst VARCHAR, kind VARCHAR)",
         "CREATE TABLE IF NOT EXISTS pagerank (path VARCHAR, phase VARCHAR, score DOUBLE)",
-        "CREATE TABLE IF NOT EXISTS rewards (topic VARCHAR PRIMARY KEY, reward DOUBLE, impressions BIGINT, clicks BIGINT)",
     ],
 ]
 
@@ -188,6 +187,12 @@ class Store:
             out[path] = PageRecord(path, kind, title, desc, chash, imgs, lastmod, bool(in_sitemap), render_key or "")
         return out
 
+    def page_listing(self) -> list[tuple[str, str, str, str, int, bool]]:
+        """(path, kind, title, lastmod, image count, in sitemap) of every published page, by path: the
+        report's view, without decoding each page's image list."""
+        return self.con.execute("SELECT path, kind, title, lastmod, coalesce(json_array_length(images), 0), "
+                                "in_sitemap FROM pages ORDER BY path").fetchall()
+
     def replace_pages(self, run_id: int, records: list[PageRecord], changes: list[tuple[str, str, str, str]]) -> None:
         """Store the pages of a successful build and the change list (path, change, old_title, new_title)."""
         with self.transaction():
@@ -230,8 +235,8 @@ class Store:
 
         self.con.register("_wanted", pa.table({"h": pa.array(sorted(set(hashes)), pa.string())}))
         try:
-            rows = self.con.execute("SELECT e.text_hash, e.vector FROM embeddings e JOIN _wanted w ON e.text_hash = w.h "
-                                    "WHERE e.model_id = ?", [model_id]).fetchall()
+            rows = self.con.execute("SELECT e.text_hash, e.vector FROM embeddings e JOIN _wanted w "
+                                    "ON e.text_hash = w.h WHERE e.model_id = ?", [model_id]).fetchall()
         finally:
             self.con.unregister("_wanted")
         return {h: bytes(v) for h, v in rows}
