@@ -57,7 +57,7 @@ def item_text(item: Item) -> str:
 
 
 def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory | None = None,
-               check: bool | None = None) -> BuildResult:
+               check: bool | None = None, force: bool = False) -> BuildResult:
     """Run the whole pipeline and publish ``cfg.output_dir`` atomically."""
     progress = progress or (lambda _name: None)
     summary = BuildSummary(warnings=list(cfg.warnings))
@@ -69,7 +69,7 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
     run_id = store.begin_run(started, config_hash(cfg))
     try:
         result = _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict,
-                      cfg.build.check if check is None else check)
+                      cfg.build.check if check is None else check, force)
         store.finish_run(run_id, "ok", build_time(), _summary_json(summary))
         return result
     except BaseException as exc:
@@ -83,7 +83,7 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
         store.close()
 
 
-def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict, check) -> BuildResult:
+def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict, check, force) -> BuildResult:
     timer = _StageTimer(summary)
 
     with timer("load"):
@@ -139,26 +139,37 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
             geocache.save(store, geo_key, site, link_report,
                           {k: v for k, v in summary.counters.items() if k not in before and not k.startswith("texts_")})
 
+    with timer("previous"):
+        previous = store.published_pages()
+        out_key = _output_key(cfg, geo_key, site)
+    if not force and previous and _intact(out_dir) and store.cache_get("output", ["last"]).get("last") == out_key:
+        # the same input, settings, templates and code as the published site: it is already this build's output
+        records = sorted(previous.values(), key=lambda r: r.path)
+        for r in records:
+            summary.pages_by_kind[r.kind] = summary.pages_by_kind.get(r.kind, 0) + 1
+        summary.pages_unchanged, summary.counters["output_unchanged"] = len(records), 1
+        findings = _check(cfg, store, run_id, out_dir, records, started, summary, link_report, strict, check,
+                          timer, progress)
+        return BuildResult(summary, out_dir, run_id, findings, link_report)
+
     with timer("thumbnails"):
         from .media import make_thumbnails, publish_media
 
         thumbs_dir = cfg.store_path.parent / "thumbs"
         images = make_thumbnails(items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
 
-    with timer("previous"):
-        previous = store.published_pages()
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
     with timer("render"):
         from .render import render_site
 
         publish_media(images, thumbs_dir, tmp_dir)
-        records = render_site(plan, site, cfg, images, tmp_dir, previous=previous,
+        reusable = {} if force else previous  # --force: render every page again
+        records = render_site(plan, site, cfg, images, tmp_dir, previous=reusable,
                               previous_dir=out_dir if out_dir.is_dir() else None, progress=progress("render"))
         for r in records:
             summary.pages_by_kind[r.kind] = summary.pages_by_kind.get(r.kind, 0) + 1
-        unchanged = sum(1 for r in records if r.render_key and previous.get(r.path, r).render_key == r.render_key
-                        and r.path in previous)
+        unchanged = sum(1 for r in records if r.path in reusable and reusable[r.path].render_key == r.render_key)
         summary.pages_unchanged = unchanged
         summary.pages_written = len(records) - unchanged
 
@@ -171,27 +182,56 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         write_robots(cfg, tmp_dir)
         write_llms_txt(plan, site, {r.path: r for r in records}, cfg, tmp_dir)
 
-    findings: list = []
     with store.transaction():
         with timer("store"):
             store.replace_pages(run_id, records, changes)
             store.pin_slugs("item", new_pins)
-        if check:
-            with timer("check"):
-                from .report import write_report
-
-                findings = _audit(store, tmp_dir, cfg, records, started, progress("check"))
-                errors = [f for f in findings if f.severity == "error"]
-                summary.counters["audit_errors"] = len(errors)
-                summary.counters["audit_warnings"] = sum(1 for f in findings if f.severity == "warning")
-                write_report(tmp_dir, cfg, store, run_id, findings, summary=_summary_json(summary),
-                             link_report=link_report)
-                if strict and errors:
-                    raise StrictError(f"the audit found {len(errors)} error(s) (--strict); first: "
-                                      f"{errors[0].page}: {errors[0].message}")
+        findings = _check(cfg, store, run_id, tmp_dir, records, started, summary, link_report, strict, check,
+                          timer, progress)
         with timer("swap"):
             swap_in(tmp_dir, out_dir)
+        store.cache_put("output", {"last": out_key})
     return BuildResult(summary, out_dir, run_id, findings, link_report)
+
+
+def _check(cfg, store, run_id, site_dir: Path, records, started, summary, link_report, strict, check, timer,
+           progress) -> list:
+    """The audit and the review report (in ``site_dir``); --strict turns audit errors into a failure."""
+    if not check:
+        return []
+    with timer("check"):
+        from .report import write_report
+
+        findings = _audit(store, site_dir, cfg, records, started, progress("check"))
+        errors = [f for f in findings if f.severity == "error"]
+        summary.counters["audit_errors"] = len(errors)
+        summary.counters["audit_warnings"] = sum(1 for f in findings if f.severity == "warning")
+        write_report(site_dir, cfg, store, run_id, findings, summary=_summary_json(summary), link_report=link_report)
+        if strict and errors:
+            raise StrictError(f"the audit found {len(errors)} error(s) (--strict); first: "
+                              f"{errors[0].page}: {errors[0].message}")
+    return findings
+
+
+def _output_key(cfg: Config, geo_key: str, site: Site) -> str:
+    """Everything the written site depends on beyond the GEO stages: every setting, the text pages, every
+    template and asset, and sitegen's own code."""
+    from .render import template_dirs
+
+    h = hashlib.sha256(f"{geo_key}\0{config_hash(cfg)}".encode())
+    for page in site.pages:
+        h.update(json.dumps([page.slug, page.title, page.description, page.html]).encode())
+    if cfg.site.logo and cfg.path(cfg.site.logo).is_file():
+        h.update(cfg.path(cfg.site.logo).read_bytes())
+    for folder in [*template_dirs(cfg), Path(__file__).resolve().parent]:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts:
+                h.update(f.relative_to(folder).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _intact(out_dir: Path) -> bool:
+    return (out_dir / "index.html").is_file() and (out_dir / "sitemap.xml").is_file()
 
 
 def _geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):

@@ -44,19 +44,20 @@ def main() -> None:
 @click.option("-o", "--output", default=None, help="Output folder (build.output).")
 @click.option("--base-url", default=None, help="Absolute URL the site is published at (site.base_url).")
 @click.option("--no-check", is_flag=True, help="Skip the audit and review report at the end.")
+@click.option("--force", is_flag=True, help="Write every page again even when nothing changed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars; print only the summary.")
-def build(config_path, overrides, strict, output, base_url, no_check, quiet) -> None:
+def build(config_path, overrides, strict, output, base_url, no_check, force, quiet) -> None:
     """Build the site into build/ (atomically: a failed build leaves the previous site untouched)."""
     cfg = _load(config_path, overrides, {"build.output": output, "site.base_url": base_url}, strict=strict)
-    result = _build(cfg, strict=strict, check=False if no_check else None, quiet=quiet)
+    result = _build(cfg, strict=strict, check=False if no_check else None, quiet=quiet, force=force)
     _print_summary(result)
 
 
-def _build(cfg: Config, *, strict: bool, check: bool | None, quiet: bool):
+def _build(cfg: Config, *, strict: bool, check: bool | None, quiet: bool, force: bool = False):
     from .build import build_site
 
     with _progress(enabled=cfg.build.progress and not quiet) as factory:
-        return build_site(cfg, strict=strict, progress=factory, check=check)
+        return build_site(cfg, strict=strict, progress=factory, check=check, force=force)
 
 
 @contextmanager
@@ -92,6 +93,8 @@ def _print_summary(result) -> None:
     console.print(f"items: {s.items_read} read, {s.items_accepted} published, {rejected} rejected"
                   + (f" ({reasons})" if reasons else ""))
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.pages_by_kind.items()))
+    if s.counters.get("output_unchanged"):
+        console.print("output: nothing changed since the last build; build/ left as it is (--force rewrites it)")
     console.print(f"pages: {sum(s.pages_by_kind.values())} ({kinds}); written {s.pages_written}, "
                   f"unchanged {s.pages_unchanged}, removed {len(s.pages_removed)}")
     c = s.counters

@@ -147,6 +147,10 @@ def test_second_build_changes_nothing(example_site_copy):
     s = result.summary
     assert s.pages_written == 0 and s.pages_unchanged == sum(s.pages_by_kind.values())
     assert s.counters["texts_embedded"] == 0 and s.counters["index_rebuilt"] == 0
+    forced = build_site(load_config(site / "site.toml"), force=True, check=False)
+    assert forced.summary.pages_written == sum(forced.summary.pages_by_kind.values())
+    assert tree_hashes(out) == before, "--force writes the same bytes"
+    assert all(f.stat().st_ino != inodes[p] for p, f in all_pages(out).items())
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
 
 
