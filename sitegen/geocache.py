@@ -4,7 +4,7 @@ store instead of being computed again. A no-change rebuild of a 44,000-item cata
 
 The fingerprint covers every input of those stages: each item's fields (pixel colours and slug included), the
 text pages (they are part of the link graph), the settings of every GEO section, the search-console export,
-the model folders (size and mtime of their files) and the source of the stage modules themselves.
+the model folders (names, sizes and mtimes of their files) and the source of the stage modules themselves.
 """
 
 from __future__ import annotations
@@ -36,18 +36,6 @@ def _source_digest() -> str:
     return h.hexdigest()
 
 
-def _folder_digest(value: str, cfg: Config) -> str:
-    """Size and mtime of a model folder's files (cheap; a retrained model in the same folder changes it)."""
-    if not value:
-        return ""
-    path = cfg.path(value)
-    if not path.exists():
-        return value
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    return hashlib.sha256(json.dumps([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]).encode()
-                          ).hexdigest()
-
-
 def fingerprint(cfg: Config, site: Site) -> str:
     h = hashlib.sha256()
     settings = {name: asdict(getattr(cfg, name)) for name in ("represent", "embed", "index", "collect", "link", "vlm")}
@@ -55,8 +43,11 @@ def fingerprint(cfg: Config, site: Site) -> str:
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     if cfg.represent.console_export and cfg.path(cfg.represent.console_export).is_file():
         h.update(cfg.path(cfg.represent.console_export).read_bytes())
+    from .vlm.backends import folder_fingerprint
+
     for value in (cfg.embed.model, cfg.vlm.model, cfg.vlm.adapter):
-        h.update(_folder_digest(value, cfg).encode())
+        if value and cfg.path(value).exists():
+            h.update(folder_fingerprint(cfg.path(value)).encode())
     h.update(_source_digest().encode())
     h.update(json.dumps([p.slug for p in site.pages]).encode())
     for item in site.items:
