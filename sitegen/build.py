@@ -119,13 +119,12 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
     with timer("fingerprint"):
         geo_key = geocache.fingerprint(cfg, site)
         reused = geocache.load(store, geo_key, site)
+    plan = None
     if reused is not None:  # nothing the GEO stages read has changed: their result is in the store
-        with timer("link"):
-            site, link_report, counters = reused
-            summary.counters.update(counters)
-            summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
-                                    generator_generated=0)  # no model work this time
-            plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
+        site, link_report, counters = reused
+        summary.counters.update(counters)
+        summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
+                                generator_generated=0)  # no model work this time
     else:
         before = set(summary.counters)
         site, topic_vectors, queries = _geo_stages(cfg, store, run_id, site, timer, summary, progress)
@@ -151,6 +150,10 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         findings = _check(cfg, store, run_id, out_dir, records, started, summary, link_report, strict, check,
                           timer, progress)
         return BuildResult(summary, out_dir, run_id, findings, link_report)
+
+    if plan is None:
+        with timer("link"):
+            plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
 
     with timer("thumbnails"):
         from .media import make_thumbnails, publish_media
