@@ -1,7 +1,7 @@
 """Benchmark ``sitegen build`` on the fashion-44k catalog at several sizes.
 
 For each size a child process writes a site (``site.toml`` + a seeded subset of the catalog; images are read
-from the dataset folder), runs the real orchestrator ``sitegen.build.build_site`` on a fresh store, then runs it
+from the dataset folder), runs the real orchestrator ``sitegen.pipeline.build.build_site`` on a fresh store, then runs it
 again with nothing changed. Each size runs in its own process so its peak memory (``ru_maxrss``) is its own.
 
     python bench/bench_build.py                      # 2000, 10000 and all 44,072 items
@@ -28,7 +28,7 @@ DATASET = ROOT.parent / "shared" / "datasets" / "fashion-44k"
 
 
 def _write_site(site: Path, dataset: Path, size: int, seed: int) -> Path:
-    from sitegen.evaluate import read_rows, subset, write_subset
+    from sitegen.learn.evaluate import read_rows, subset, write_subset
 
     rows = read_rows(dataset)
     chosen = subset(rows, size, seed) if size < len(rows) else rows
@@ -56,8 +56,8 @@ progress = false
 def _one(size: int, work: Path, dataset: Path, seed: int) -> dict:
     """Child process: build a site of ``size`` items twice and report the timings and peak memory."""
     sys.path.insert(0, str(ROOT))
-    from sitegen.build import build_site
-    from sitegen.config import load_config
+    from sitegen.pipeline.build import build_site
+    from sitegen.core.config import load_config
 
     site = work / f"fashion-{size}"
     if site.exists():

@@ -1,3 +1,3 @@
-from .cli import main
+from sitegen.cli.main import main
 
 main()

@@ -29,8 +29,8 @@ def copy_example(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def example_build(tmp_path_factory):
     """The example site, built once: (site folder, BuildResult)."""
-    from sitegen.build import build_site
-    from sitegen.config import load_config
+    from sitegen.pipeline.build import build_site
+    from sitegen.core.config import load_config
 
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     site = copy_example(tmp_path_factory.mktemp("example"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sitegen.annotate import annotate, annotation_mix
-from sitegen.config import LinkSection
-from sitegen.models import Collection, Item
+from sitegen.distribute.annotate import annotate, annotation_mix
+from sitegen.core.config import LinkSection
+from sitegen.core.models import Collection, Item
 
 MIX = {"description": 0.3, "style": 0.3, "use_case": 0.4}
 

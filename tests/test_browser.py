@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.serve import serve_in_thread
+from sitegen.cli.serve import serve_in_thread
 
 from .conftest import ROOT
 
@@ -93,8 +93,8 @@ def test_report_shows_the_change_list_after_a_second_build(browser, example_site
     import csv
     import os
 
-    from sitegen.build import build_site
-    from sitegen.config import load_config
+    from sitegen.pipeline.build import build_site
+    from sitegen.core.config import load_config
 
     from .conftest import EPOCH
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import urls
-from sitegen.build import build_site
-from sitegen.config import load_config
+from sitegen.core import urls
+from sitegen.pipeline.build import build_site
+from sitegen.core.config import load_config
 
 from .conftest import EPOCH, ROOT
 from .sitetools import (all_pages, crawl, internal, jsonld_graph, page_file, parse_page, sitemap_lastmods,
@@ -121,7 +121,7 @@ def test_collections_and_link_structure(example_build):
 
 
 def test_annotation_mix_is_30_30_40(example_build):
-    from sitegen.store import Store
+    from sitegen.store.db import Store
 
     site, _ = example_build
     with Store(site / ".sitegen" / "site.duckdb") as store:
@@ -204,7 +204,7 @@ def test_killed_build_leaves_previous_site_intact(example_site_copy):
     proc.wait()
     assert killed_during_render, "the build finished before it could be killed"
     assert tree_hashes(out) == before
-    from sitegen.serve import serve_in_thread
+    from sitegen.cli.serve import serve_in_thread
     import urllib.request
 
     server, base = serve_in_thread(out)

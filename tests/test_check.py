@@ -1,4 +1,4 @@
-"""The audit (sitegen.check): a clean hand-written site has no errors, and each planted defect is reported with
+"""The audit (sitegen.audit.check): a clean hand-written site has no errors, and each planted defect is reported with
 its code and the page it is on. Sites are written by hand (``TinySite``), independent of the renderer."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from sitegen.check import Finding, audit, format_table, parse_robots, robots_allows, to_json
-from sitegen.config import Config
+from sitegen.audit.check import Finding, audit, format_table, parse_robots, robots_allows, to_json
+from sitegen.core.config import Config
 
 BASE = "https://example.org/"
 NOW = "2026-01-01T00:00:00Z"
@@ -406,7 +406,7 @@ def test_cards_shown_disagree_with_the_itemlist(tmp_path):
 
 # -- the real build -------------------------------------------------------------------------------------------
 def test_example_build_passes_the_audit(example_build):
-    from sitegen.config import load_config
+    from sitegen.core.config import load_config
 
     site, result = example_build
     cfg = load_config(site / "site.toml")
@@ -418,7 +418,7 @@ def test_example_build_passes_the_audit(example_build):
 def test_defects_planted_in_the_example_build(example_build, tmp_path):
     import shutil
 
-    from sitegen.config import load_config
+    from sitegen.core.config import load_config
 
     site, _ = example_build
     cfg = load_config(site / "site.toml")
@@ -436,7 +436,7 @@ def test_defects_planted_in_the_example_build(example_build, tmp_path):
 
 
 def test_tokenizer_skips_comments_and_scripts_and_reads_regions(tmp_path):
-    from sitegen.check import parse_page
+    from sitegen.audit.check import parse_page
 
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "index.html").write_text(

@@ -7,7 +7,7 @@ import csv
 from click.testing import CliRunner
 from PIL import Image
 
-from sitegen.cli import main
+from sitegen.cli.main import main
 
 
 def small_site(tmp_path, rows=None, extra=""):

@@ -10,7 +10,7 @@ import os
 from click.testing import CliRunner
 from PIL import Image
 
-from sitegen.cli import main
+from sitegen.cli.main import main
 
 QUERIES = [("red apple clipart", 5000), ("shiny red apple", 3000), ("cartoon apple drawing", 2500),
            ("apple for teacher card", 2000), ("healthy snack ideas for kids", 1500), ("back to school clipart", 1200),
@@ -47,7 +47,7 @@ def invoke(folder, *args):
 
 
 def test_train_data_train_vlm_and_eval_queries(tmp_path):
-    from sitegen.vlm.tiny import make_tiny_qwen2vl
+    from sitegen.engines.tiny import make_tiny_qwen2vl
 
     make_site(tmp_path)
     result = invoke(tmp_path, "train-data", "export.csv", "--out", "data", "--holdout", "0.2")

@@ -8,11 +8,11 @@ import zlib
 import numpy as np
 import pytest
 
-from sitegen.collect import Lexicon, collect, make_topics, topic_key
-from sitegen.config import CollectSection, IndexSection
-from sitegen.index import build_index
-from sitegen.models import Item, Query, Topic
-from sitegen.summary import summarise
+from sitegen.aggregate.collect import Lexicon, collect, make_topics, topic_key
+from sitegen.core.config import CollectSection, IndexSection
+from sitegen.engines.index import build_index
+from sitegen.core.models import Item, Query, Topic
+from sitegen.aggregate.summary import summarise
 
 DIM = 64
 

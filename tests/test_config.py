@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.config import load_config, parse_override
-from sitegen.exceptions import ConfigError
+from sitegen.core.config import load_config, parse_override
+from sitegen.core.errors import ConfigError
 
 
 def write(tmp_path: Path, text: str) -> Path:

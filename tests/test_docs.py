@@ -3,8 +3,8 @@
 import dataclasses
 import re
 
-from sitegen.cli import main
-from sitegen.config import SECTIONS, Config
+from sitegen.cli.main import main
+from sitegen.core.config import SECTIONS, Config
 
 from .conftest import ROOT
 

@@ -1,6 +1,6 @@
-"""sitegen.embed: lazy loading, caching by text hash + model id, normalisation, local model folders.
+"""sitegen.engines.embed: lazy loading, caching by text hash + model id, normalisation, local model folders.
 
-The packaged all-MiniLM-L6-v2 is loaded at most once per test session (``sitegen.embed`` keeps loaded models
+The packaged all-MiniLM-L6-v2 is loaded at most once per test session (``sitegen.engines.embed`` keeps loaded models
 per process); a tiny random-weight model built from a config covers the "any local folder" path.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sitegen.embed import DEFAULT_MODEL, Embedder, default_model_path
-from sitegen.exceptions import ModelError
-from sitegen.store import Store, text_hash
+from sitegen.engines.embed import DEFAULT_MODEL, Embedder, default_model_path
+from sitegen.core.errors import ModelError
+from sitegen.store.db import Store, text_hash
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.evaluate import Truth, collection_precision, format_eval, subset
-from sitegen.models import Collection
+from sitegen.learn.evaluate import Truth, collection_precision, format_eval, subset
+from sitegen.core.models import Collection
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FASHION = SHARED / "datasets" / "fashion-44k"
@@ -79,7 +79,7 @@ def test_format_eval_table():
 @pytest.mark.shared
 @pytest.mark.skipif(not FASHION.is_dir(), reason=f"fashion-44k dataset not found at {FASHION} (../shared)")
 def test_evaluate_fashion_small_subset(tmp_path):
-    from sitegen.evaluate import evaluate_fashion
+    from sitegen.learn.evaluate import evaluate_fashion
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     report = evaluate_fashion(FASHION, n_items=300, seed=1, work_dir=tmp_path)

@@ -1,9 +1,9 @@
 from dataclasses import replace
 
-from sitegen import geocache
-from sitegen.config import load_config
-from sitegen.models import Collection, Hub, Item, Site
-from sitegen.store import Store
+from sitegen.pipeline import cache as geocache
+from sitegen.core.config import load_config
+from sitegen.core.models import Collection, Hub, Item, Site
+from sitegen.store.db import Store
 
 
 def site() -> Site:

@@ -1,4 +1,4 @@
-"""sitegen.index: Annoy, HNSW and exact search behind one interface; seeded, deterministic, reusable."""
+"""sitegen.engines.index: Annoy, HNSW and exact search behind one interface; seeded, deterministic, reusable."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from sitegen.config import IndexSection
-from sitegen.index import AnnoyIndex, ExactIndex, HnswIndex, build_index, load_or_build, recall_at_k
+from sitegen.core.config import IndexSection
+from sitegen.engines.index import AnnoyIndex, ExactIndex, HnswIndex, build_index, load_or_build, recall_at_k
 
 
 def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:

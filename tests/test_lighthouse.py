@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.serve import serve_in_thread
+from sitegen.cli.serve import serve_in_thread
 
 from .conftest import ROOT
 

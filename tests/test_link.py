@@ -6,11 +6,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sitegen import urls
-from sitegen.config import LinkSection
-from sitegen.link import gini, shape_links
-from sitegen.models import Collection, Hub, Item, Site
-from sitegen.plan import link_graph, plan_site
+from sitegen.core import urls
+from sitegen.core.config import LinkSection
+from sitegen.distribute.link import gini, shape_links
+from sitegen.core.models import Collection, Hub, Item, Site
+from sitegen.distribute.plan import link_graph, plan_site
 
 
 def synthetic_site(n_items=300, n_hubs=3, n_collections=24, seed=0):

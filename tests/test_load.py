@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sitegen.config import CatalogSection
-from sitegen.exceptions import CatalogError
-from sitegen.load import LoadResult, load_catalog
+from sitegen.core.config import CatalogSection
+from sitegen.core.errors import CatalogError
+from sitegen.ingest.load import LoadResult, load_catalog
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "fashion-44k"
 HEADER = ["id", "title", "description", "keywords", "category", "date", "image"]
@@ -394,7 +394,7 @@ def test_cache_from_the_store_round_trips(load_site, tmp_path_factory):
     write_csv(load_site / "catalog.csv", HEADER, [row(id="1"), row(id="2", image="b.jpg")])
     first = load(load_site)
     pytest.importorskip("duckdb")
-    from sitegen.store import Store
+    from sitegen.store.db import Store
 
     with Store(tmp_path_factory.mktemp("store") / "s.duckdb") as store:
         store.put_image_meta(first.image_meta)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sitegen.media import ImageSet, make_thumbnails, publish_media, rendition_sizes
-from sitegen.models import Item
+from sitegen.publish.media import ImageSet, make_thumbnails, publish_media, rendition_sizes
+from sitegen.core.models import Item
 
 
 def _item(tmp: Path, name: str, size: tuple[int, int], mode: str = "RGB", fill=(200, 30, 60)) -> Item:
@@ -112,7 +112,7 @@ def test_other_modes_encode(tmp_path, mode):
 
 
 def test_items_sharing_one_image_are_encoded_once(tmp_path, monkeypatch):
-    from sitegen import media
+    from sitegen.publish import media
 
     a = _item(tmp_path, "a", (500, 400))
     twins = [a] + [Item(id=f"twin{n}", title="t", image=a.image, image_sha=a.image_sha, width=500, height=400,

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from sitegen.models import ImageEntry, PageRecord
-from sitegen.publish import write_llms_txt, write_robots, write_sitemaps
+from sitegen.core.models import ImageEntry, PageRecord
+from sitegen.publish.feeds import write_llms_txt, write_robots, write_sitemaps
 
 from .test_render import build, make_site
 
@@ -92,7 +92,7 @@ def test_sitemaps_split_at_max_urls_and_bytes(built, tmp_path):
 
 
 def test_sitemaps_leave_out_pages_not_in_sitemap_and_empty_children(tmp_path):
-    from sitegen.config import Config
+    from sitegen.core.config import Config
     cfg = Config()
     records = [PageRecord("/", "home", "Home", "d", "h", (), "2024-01-01", True),
                PageRecord("/item/a/", "item", "A", "d", "h", (ImageEntry("https://example.org/media/a&b.webp"),),
@@ -147,7 +147,7 @@ def test_llms_txt(built, tmp_path):
 
 def test_llms_txt_escapes_link_text(tmp_path):
     site, cfg = make_site(tmp_path, hostile=True)
-    from sitegen.plan import plan_site
+    from sitegen.distribute.plan import plan_site
     plan = plan_site(site)
     write_llms_txt(plan, site, {}, cfg, tmp_path)
     for line in (tmp_path / "llms.txt").read_text().splitlines():

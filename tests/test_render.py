@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sitegen import urls
-from sitegen.config import Config, SiteSection
-from sitegen.media import make_thumbnails
-from sitegen.models import Collection, Hub, Item, Site
-from sitegen.plan import plan_site
-from sitegen.render import clip, render_site, title_tag
-from sitegen.textpages import load_text_pages
+from sitegen.core import urls
+from sitegen.core.config import Config, SiteSection
+from sitegen.publish.media import make_thumbnails
+from sitegen.core.models import Collection, Hub, Item, Site
+from sitegen.distribute.plan import plan_site
+from sitegen.publish.render import clip, render_site, title_tag
+from sitegen.ingest.textpages import load_text_pages
 
 HOSTILE = "<script>alert(1)</script> \"quotes\" & 'apostrophes'"
 CATEGORIES = ("Shoes", "Bags", "Dresses")
@@ -368,7 +368,7 @@ def test_incremental_render_reuses_unchanged_pages(tmp_path, monkeypatch):
     _, _, plan, first = build(tmp_path, "one", site_cfg=(site, cfg))
     previous = {r.path: r for r in first}
 
-    from sitegen import render as render_mod
+    from sitegen.publish import render as render_mod
     calls = []
     original = render_mod.jsonld.script_json
     monkeypatch.setattr(render_mod.jsonld, "script_json", lambda *a: calls.append(1) or original(*a))

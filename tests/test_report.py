@@ -1,4 +1,4 @@
-"""The review report (sitegen.report): written from a hand-filled store, parsed back structurally."""
+"""The review report (sitegen.audit.report): written from a hand-filled store, parsed back structurally."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.check import Finding
-from sitegen.config import Config
-from sitegen.models import ImageEntry, PageRecord, Rejection
-from sitegen.report import SITEMAP_ROWS, write_report
-from sitegen.store import Store
+from sitegen.audit.check import Finding
+from sitegen.core.config import Config
+from sitegen.core.models import ImageEntry, PageRecord, Rejection
+from sitegen.audit.report import SITEMAP_ROWS, write_report
+from sitegen.store.db import Store
 
 SECTIONS = ["overview", "findings", "changes", "sitemap", "rejected", "dropped", "topics", "links"]
 SUMMARY = {"items_read": 12, "items_accepted": 10, "rejected_by_reason": {"missing_title": 1, "corrupt_image": 1},

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from sitegen.colours import cached_traits, dominant_colours, image_traits, pixel_colours
-from sitegen.config import Config, RepresentSection
-from sitegen.exceptions import CatalogError, ConfigError
-from sitegen.models import QUERY_CATEGORIES, Item
+from sitegen.ingest.colours import cached_traits, dominant_colours, image_traits, pixel_colours
+from sitegen.core.config import Config, RepresentSection
+from sitegen.core.errors import CatalogError, ConfigError
+from sitegen.core.models import QUERY_CATEGORIES, Item
 from sitegen.represent.base import Candidate, QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor, default_blocklist, language, normalise, quotas
 from sitegen.represent.retrieval import RetrievalGenerator, classify, read_console_queries
@@ -68,7 +68,7 @@ def test_colours_are_deterministic_and_tolerant(tmp_path):
 
 
 def test_traits_are_cached_in_the_store(tmp_path):
-    from sitegen.store import Store
+    from sitegen.store.db import Store
 
     img = save(Image.new("RGB", (40, 40), (220, 20, 30)), tmp_path / "red.png")
     items = [item("a", image=img, image_sha="sha-red"), item("b")]  # b has no image
@@ -172,7 +172,7 @@ def test_missing_category_falls_back_to_others():
 # -- with the real embedding model ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def embedder():
-    from sitegen.embed import Embedder
+    from sitegen.engines.embed import Embedder
 
     return Embedder(device="cpu")
 
@@ -309,14 +309,14 @@ def test_make_generator(tmp_path, monkeypatch, embedder):
     gen = make_generator(cfg, embedder, [one], None)
     assert "thing one" in {c.text for c in gen.generate([one])[0]}
     calls = {}
-    fake = types.ModuleType("sitegen.vlm.generator")
+    fake = types.ModuleType("sitegen.represent.vlm")
 
     def make_vlm_generator(cfg, *, store, fallback):
         calls.update(store=store, fallback=fallback)
         return fallback
 
     fake.make_vlm_generator = make_vlm_generator  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sitegen.vlm.generator", fake)
+    monkeypatch.setitem(sys.modules, "sitegen.represent.vlm", fake)
     cfg.represent.generator = "vlm"
     make_generator(cfg, embedder, [item()], None)
     assert isinstance(calls["fallback"], RetrievalGenerator) and calls["store"] is None

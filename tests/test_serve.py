@@ -4,7 +4,7 @@ import urllib.request
 
 import pytest
 
-from sitegen.serve import safe_path, serve_in_thread
+from sitegen.cli.serve import safe_path, serve_in_thread
 
 
 @pytest.fixture()

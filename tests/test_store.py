@@ -1,5 +1,5 @@
-from sitegen.models import ImageEntry, PageRecord, Rejection
-from sitegen.store import SCHEMA_VERSION, Store
+from sitegen.core.models import ImageEntry, PageRecord, Rejection
+from sitegen.store.db import SCHEMA_VERSION, Store
 
 
 def test_schema_is_versioned_and_reopens(tmp_path):
@@ -14,7 +14,7 @@ def test_schema_is_versioned_and_reopens(tmp_path):
 def test_newer_schema_is_refused(tmp_path):
     import pytest
 
-    from sitegen.exceptions import SitegenError
+    from sitegen.core.errors import SitegenError
 
     path = tmp_path / "site.duckdb"
     with Store(path) as store:

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from PIL import Image
 
-from sitegen.build import build_site
-from sitegen.config import load_config
+from sitegen.pipeline.build import build_site
+from sitegen.core.config import load_config
 
 from .conftest import copy_example
 from .sitetools import all_pages
@@ -17,7 +17,7 @@ from .sitetools import all_pages
 
 @pytest.fixture(scope="module")
 def vlm_tiny_folder(tmp_path_factory):
-    from sitegen.vlm.tiny import make_tiny_qwen2vl
+    from sitegen.engines.tiny import make_tiny_qwen2vl
 
     return make_tiny_qwen2vl(tmp_path_factory.mktemp("tiny") / "qwen2vl")
 

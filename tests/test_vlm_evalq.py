@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from sitegen.models import Query
-from sitegen.vlm.backends import VlmBackend, VlmRequest, VlmResult
-from sitegen.vlm.evalq import (
+from sitegen.core.models import Query
+from sitegen.engines.vlm import VlmBackend, VlmRequest, VlmResult
+from sitegen.learn.evalq import (
     PAPER_ROUGE1,
     evaluate_queries,
     format_table,
@@ -16,7 +16,7 @@ from sitegen.vlm.evalq import (
     references_from_records,
     rouge1_f1,
 )
-from sitegen.vlm.prompt import chat_messages, format_target
+from sitegen.represent.prompt import chat_messages, format_target
 
 
 @pytest.mark.parametrize("pred,ref,value", [
@@ -94,8 +94,8 @@ def test_vlm_generate_for_records_uses_record_prompts():
 
 
 def test_vlm_load_query_file_shapes_and_store(tmp_path):
-    from sitegen.store import Store
-    from sitegen.vlm.evalq import generated_from_store, load_query_file, write_report
+    from sitegen.store.db import Store
+    from sitegen.learn.evalq import generated_from_store, load_query_file, write_report
 
     path = tmp_path / "q.jsonl"
     lines = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from sitegen.config import Config
-from sitegen.exceptions import ModelError
-from sitegen.models import Item
+from sitegen.core.config import Config
+from sitegen.core.errors import ModelError
+from sitegen.core.models import Item
 from sitegen.represent.base import Candidate, QueryGenerator
-from sitegen.store import Store
-from sitegen.vlm.backends import (
+from sitegen.store.db import Store
+from sitegen.engines.vlm import (
     OpenAIBackend,
     TransformersBackend,
     VllmBackend,
@@ -19,7 +19,7 @@ from sitegen.vlm.backends import (
     VlmResult,
     make_backend,
 )
-from sitegen.vlm.generator import CACHE_NAMESPACE, VlmGenerator, make_vlm_generator
+from sitegen.represent.vlm import CACHE_NAMESPACE, VlmGenerator, make_vlm_generator
 
 GOOD = ('[{"query": "red apple", "category": "description"}, {"query": "glossy red look", "category": "style"}, '
         '{"query": "fruit still life", "category": "description"}, {"query": "teacher gift ideas", '

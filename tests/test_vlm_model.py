@@ -15,15 +15,15 @@ pytest.importorskip("peft")
 
 from PIL import Image
 
-from sitegen.config import Config
-from sitegen.models import Item
+from sitegen.core.config import Config
+from sitegen.core.models import Item
 from sitegen.represent.base import Candidate, QueryGenerator
-from sitegen.vlm.backends import Decoding, TransformersBackend, VlmRequest, load_processor
-from sitegen.vlm.generator import VlmGenerator, make_vlm_generator
-from sitegen.vlm.parse import parse_queries
-from sitegen.vlm.prompt import chat_messages, format_target
-from sitegen.vlm.tiny import make_tiny_qwen2vl
-from sitegen.vlm.train import TrainResult, encode_example, train_lora
+from sitegen.engines.vlm import Decoding, TransformersBackend, VlmRequest, load_processor
+from sitegen.represent.vlm import VlmGenerator, make_vlm_generator
+from sitegen.represent.parse import parse_queries
+from sitegen.represent.prompt import chat_messages, format_target
+from sitegen.engines.tiny import make_tiny_qwen2vl
+from sitegen.learn.vlm_train import TrainResult, encode_example, train_lora
 
 PIXELS = 28 * 28 * 4  # 56 x 56: four image tokens per image keep the sequences short
 SYSTEM = "You answer with JSON only."
@@ -190,8 +190,8 @@ def test_vlm_adapter_reproduces_training_targets(vlm_tiny_model, vlm_train_set, 
 def test_vlm_end_to_end_console_data_to_adapter_to_generator(vlm_tiny_model, tmp_path):
     """Search data -> train-data JSONL (the real prompt) -> LoRA -> the vlm generator with the adapter from
     site config reproduces the training targets as candidates (overfit check on the full prompt)."""
-    from sitegen.store import Store
-    from sitegen.vlm.traindata import ExportRow, build_training_data, index_items, write_jsonl
+    from sitegen.store.db import Store
+    from sitegen.learn.traindata import ExportRow, build_training_data, index_items, write_jsonl
 
     items = []
     rows = []

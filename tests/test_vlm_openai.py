@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sitegen.exceptions import ModelError
-from sitegen.models import Item
+from sitegen.core.errors import ModelError
+from sitegen.core.models import Item
 from sitegen.represent.base import Candidate, QueryGenerator
-from sitegen.store import Store
-from sitegen.vlm.backends import Decoding, OpenAIBackend, VlmRequest
-from sitegen.vlm.generator import VlmGenerator
-from sitegen.vlm.traindata import synthesize_training_data
+from sitegen.store.db import Store
+from sitegen.engines.vlm import Decoding, OpenAIBackend, VlmRequest
+from sitegen.represent.vlm import VlmGenerator
+from sitegen.learn.traindata import synthesize_training_data
 
 _spec = importlib.util.spec_from_file_location("vlm_server", Path(__file__).with_name("vlm_server.py"))
 vlm_server = importlib.util.module_from_spec(_spec)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.vlm.parse import classify_query, normalize_category, parse_queries
+from sitegen.represent.parse import classify_query, normalize_category, parse_queries
 
 
 def pairs(raw: str) -> list[tuple[str, str]]:

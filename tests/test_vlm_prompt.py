@@ -11,8 +11,8 @@ import sys
 import pytest
 from PIL import Image
 
-from sitegen.models import Item
-from sitegen.vlm.prompt import (
+from sitegen.core.models import Item
+from sitegen.represent.prompt import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_MIN_PIXELS,
     PROMPT_VERSION,
@@ -97,8 +97,8 @@ def test_vlm_image_data_url_roundtrip():
 
 
 def test_vlm_generator_import_is_light():
-    code = ("import sys, sitegen.vlm.generator, sitegen.vlm.traindata, sitegen.vlm.evalq, sitegen.vlm.train, "
-            "sitegen.vlm.tiny; bad = [m for m in ('torch', 'transformers', 'peft', 'vllm', 'PIL') if m in sys.modules];"
+    code = ("import sys, sitegen.represent.vlm, sitegen.learn.traindata, sitegen.learn.evalq, sitegen.learn.vlm_train, "
+            "sitegen.engines.tiny; bad = [m for m in ('torch', 'transformers', 'peft', 'vllm', 'PIL') if m in sys.modules];"
             " print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.models import Item
-from sitegen.vlm.parse import classify_query
-from sitegen.vlm.prompt import SYSTEM_PROMPT
-from sitegen.vlm.train import read_jsonl
-from sitegen.vlm.traindata import (
+from sitegen.core.models import Item
+from sitegen.represent.parse import classify_query
+from sitegen.represent.prompt import SYSTEM_PROMPT
+from sitegen.learn.vlm_train import read_jsonl
+from sitegen.learn.traindata import (
     ExportRow,
     build_training_data,
     category_quota,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..models import Item, QueryCategory
+from sitegen.core.models import Item, QueryCategory
 
 
 @dataclass(frozen=True, slots=True)

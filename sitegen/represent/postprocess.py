@@ -37,12 +37,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..config import RepresentSection
-from ..models import QUERY_CATEGORIES, DroppedQuery, Item, Query, QueryCategory
-from .base import Candidate
+from sitegen.core.config import RepresentSection
+from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query, QueryCategory
+from sitegen.represent.base import Candidate
 
 if TYPE_CHECKING:
-    from ..embed import Embedder
+    from sitegen.engines.embed import Embedder
 
 
 def _split(text: str) -> list[str]:

@@ -30,16 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..colours import COLOUR_WORDS, ImageTraits, cached_traits
-from ..config import RepresentSection
-from ..exceptions import CatalogError
-from ..models import Item, QueryCategory
-from .base import Candidate, QueryGenerator
-from .postprocess import GENERIC_WORDS, STOPWORDS, normalise
+from sitegen.ingest.colours import COLOUR_WORDS, ImageTraits, cached_traits
+from sitegen.core.config import RepresentSection
+from sitegen.core.errors import CatalogError
+from sitegen.core.models import Item, QueryCategory
+from sitegen.represent.base import Candidate, QueryGenerator
+from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS, normalise
 
 if TYPE_CHECKING:
-    from ..embed import Embedder
-    from ..store import Store
+    from sitegen.engines.embed import Embedder
+    from sitegen.store.db import Store
 
 AUDIENCE: dict[str, str] = {
     "men": "men", "man": "men", "mens": "men", "men's": "men", "male": "men", "boys": "boys", "boy": "boys",

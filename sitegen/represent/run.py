@@ -7,16 +7,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from ..config import Config
-from ..exceptions import ConfigError
-from ..models import QUERY_CATEGORIES, DroppedQuery, Item, Query
-from .base import QueryGenerator
-from .postprocess import REASONS, PostProcessor
-from .retrieval import RetrievalGenerator, read_console_queries
+from sitegen.core.config import Config
+from sitegen.core.errors import ConfigError
+from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query
+from sitegen.represent.base import QueryGenerator
+from sitegen.represent.postprocess import REASONS, PostProcessor
+from sitegen.represent.retrieval import RetrievalGenerator, read_console_queries
 
 if TYPE_CHECKING:
-    from ..embed import Embedder
-    from ..store import Store
+    from sitegen.engines.embed import Embedder
+    from sitegen.store.db import Store
 
 
 def make_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,
@@ -35,7 +35,7 @@ def make_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store
     if cfg.represent.generator == "retrieval":
         return retrieval
     if cfg.represent.generator == "vlm":
-        from ..vlm.generator import make_vlm_generator
+        from sitegen.represent.vlm import make_vlm_generator
 
         return make_vlm_generator(cfg, store=store, fallback=retrieval)
     raise ConfigError([f"represent.generator: unknown generator {cfg.represent.generator!r}"])

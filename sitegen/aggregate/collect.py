@@ -1,0 +1,486 @@
+"""collect: topics -> collection pages.
+
+A topic (a de-duplicated predicted query) becomes a collection when enough catalog items satisfy it:
+
+1. topics whose catalog words no ``min_items`` items share are dropped at once ("thin"), without a search;
+2. the others retrieve ``candidates`` neighbours from the item index (batched), plus their own source items;
+3. the relevance scorer (the design's "student", here with fixed weights) scores each candidate from the
+   embedding similarity and the *lexical evidence*: the share of the topic's catalog words (colour, article
+   type, usage, gender ...) found in the item's text. Missing one of them costs more than any similarity can
+   repay, so "black formal shoes for men" needs black + formal + shoes + men evidence ("men" never matches
+   "women"; "blue" never matches "navy blue"). Words the catalog never uses ("office", "capsule") are checked
+   by the embedding alone, and the fewer of a topic's words the catalog can check, the higher the similarity
+   it asks for;
+4. candidates scoring >= ``threshold`` pass; fewer than ``min_items`` -> "thin";
+5. near-duplicate topics (topic cosine >= 0.9 and compatible catalog words) merge into the heavier one;
+   a collection whose relevant items mostly repeat a stronger one (Jaccard >= ``duplicate_jaccard``, whatever
+   the query category: two pages showing the same images are duplicate content to a search engine) is dropped
+   as "duplicate_of:<slug>"; the rest keep their best ``max_items`` items (half by score, the rest preferring items no
+   stronger collection shows yet, so similar pages do not all show the same items). In a use-case topic the
+   purpose ("... for school projects") is left to the embedding, except a gender.
+
+Every dropped topic is returned with its reason. Deterministic: same inputs, same output.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+import numpy as np
+
+from sitegen.core import urls
+from sitegen.core.config import CollectSection
+from sitegen.core.models import QUERY_CATEGORIES, Collection, DroppedTopic, Item, Query, Topic
+from sitegen.aggregate.summary import summarise
+
+MERGE_COSINE = 0.9
+# relevance scorer weights: score = sigmoid(W_SIM * (sim - mid) + W_SOURCE * is_source) * evidence ** EVIDENCE_POWER
+W_SIM = 14.0
+W_SOURCE = 1.0
+EVIDENCE_POWER = 8  # (7/8) ** 8 = 0.34: one missing word out of up to eight keeps a candidate below 0.5
+SIM_MID_CHECKED = 0.40  # similarity at score 0.5 when the catalog can check every word of the topic
+SIM_MID_FREE = 0.55  # ... and when it can check none
+_BATCH = 512
+
+GENDER = {"men": "men", "man": "men", "mens": "men", "male": "men", "males": "men", "gents": "men",
+          "gentlemen": "men", "women": "women", "woman": "women", "womens": "women", "ladies": "women",
+          "lady": "women", "female": "women", "females": "women", "boy": "boys", "boys": "boys",
+          "girl": "girls", "girls": "girls", "kid": "kids", "kids": "kids", "unisex": "unisex"}
+STOPWORDS = frozenset("""a an the and or for with without in on of to at by from into your my our their his her its
+this that these those is are be what which how who when where why best new cheap buy online shop shopping sale
+deals idea ideas look looks outfit outfits wear wears wearing style styles styled styling inspiration inspo must
+have has haves essential essentials collection collections more most perfect great good nice latest trendy
+trending stylish cute under vs s""".split())
+_AUDIENCE = frozenset({"men", "women", "boys", "girls", "unisex"})  # stay catalog words in a purpose clause
+_COLOUR_KEYS = ("colour", "color")
+_MAX_PHRASE = 5
+
+
+_APOSTROPHE_S = re.compile(r"['\u2019]s\b")
+_TSHIRT = re.compile(r"\bt[\s-]*shirt")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _clean(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    text = _APOSTROPHE_S.sub("s", text.lower())
+    return _TSHIRT.sub("tshirt", text) if "shirt" in text else text
+
+
+@lru_cache(maxsize=500_000)
+def stem(word: str) -> str:
+    """Gender words to one form ("men's" -> "men", "ladies" -> "women"), plurals to the singular."""
+    if word in GENDER:
+        return GENDER[word]
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ie") and len(word) > 4:
+        return word[:-2] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Normalised, stemmed words in order (stopwords kept: phrases such as "perfume and body mist" need them)."""
+    return [stem(w) for w in _WORD.findall(_clean(text))]
+
+
+def topic_key(text: str) -> str:
+    """Topics are the same when their keys are: case, accents, punctuation and spacing do not count."""
+    return " ".join(_WORD.findall(_clean(text)))
+
+
+def default_item_text(item: Item) -> str:
+    parts = [item.title, item.category, " ".join(item.keywords), " ".join(v for _, v in item.attributes),
+             item.description[:300]]
+    return " . ".join(p for p in parts if p)
+
+
+class Lexicon:
+    """What the catalog says about each item, as token sets, and which words it can check at all.
+
+    Multi-word attribute values become phrase tokens ("casual shoes" -> ``casual_shoe``); an item also gets the
+    words of a phrase ("casual", "shoe") except for colour values, which stay atomic so that "blue" does not
+    match "navy blue". The catalog's columns outrank its free text: a word of the title or description that is a
+    whole value of a column the item has (its category or an attribute) counts only when it is the item's own
+    value ("Red Tape" shoes whose colour is brown are not red; a "Sandals" title in the Flats category is a
+    flat). A topic word is a *catalog word* (it must be evidenced) when the catalog uses it for some item;
+    a word it never uses ("office", "capsule") is left to the embedding."""
+
+    def __init__(self, items: Sequence[Item], item_text: Callable[[Item], str] | None = None):
+        item_text = item_text or default_item_text
+        self.n = len(items)
+        fields: list[list[tuple[str, tuple[str, ...], bool]]] = []  # per item: (field, value words, atomic)
+        value_words: dict[str, tuple[str, ...]] = {}
+        colourish: dict[str, bool] = {}
+
+        def vw(value: str) -> tuple[str, ...]:
+            got = value_words.get(value)
+            if got is None:
+                got = value_words[value] = tuple(words(value))
+            return got
+
+        for item in items:
+            fv = [("\0category", vw(item.category), False)] if item.category else []
+            fv += [("\0keywords", vw(k), False) for k in item.keywords]
+            for k, v in item.attributes:
+                if k not in colourish:
+                    colourish[k] = any(c in k.lower() for c in _COLOUR_KEYS)
+                fv.append((k, vw(v), colourish[k]))
+            fields.append([f for f in fv if f[1]])
+        self.phrases: dict[tuple[str, ...], bool] = {}  # words -> atomic (a colour value)
+        for ws, atomic in sorted({(ws, atomic) for fv in fields for _, ws, atomic in fv}):
+            if 1 < len(ws) <= _MAX_PHRASE:
+                self.phrases[ws] = self.phrases.get(ws, False) or atomic
+        self._max_phrase = max((len(p) for p in self.phrases), default=1)
+        self._starts = {p[0] for p in self.phrases}
+        joined: dict[tuple[str, ...], list[str]] = {}
+        field_values: dict[str, set[str]] = {}  # field -> whole-value tokens
+        for fv in fields:
+            for name, ws, _ in fv:
+                if ws not in joined:
+                    joined[ws] = self._join(list(ws), item_side=True)
+                if name != "\0keywords" and len(ws) <= _MAX_PHRASE:
+                    field_values.setdefault(name, set()).add("_".join(ws))
+        excluded: dict[tuple[str, ...], set[str]] = {}
+        self.vocab: dict[str, int] = {}
+        rows, cols = [], []
+        for idx, (item, fv) in enumerate(zip(items, fields)):
+            own = {t for _, ws, _ in fv for t in joined[ws]}
+            names = tuple(sorted({name for name, _, _ in fv if name in field_values}))
+            if names not in excluded:
+                excluded[names] = set().union(*(field_values[n] for n in names))
+            free = set(self._join(words(item_text(item)), item_side=True))
+            toks = {self.vocab.setdefault(t, len(self.vocab)) for t in own | (free - excluded[names])}
+            rows.extend([idx] * len(toks))
+            cols.extend(toks)
+        rows_a, cols_a = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        order = np.lexsort((rows_a, cols_a))
+        rows_a, cols_a = rows_a[order], cols_a[order]
+        bounds = np.searchsorted(cols_a, np.arange(len(self.vocab) + 1))
+        self._postings = [rows_a[bounds[i]:bounds[i + 1]] for i in range(len(self.vocab))]
+        self.checkable = set(self.vocab) - STOPWORDS
+        self._bits: dict[str, np.ndarray] = {}
+        self._nbytes = (self.n + 7) // 8
+
+    def _join(self, ws: list[str], *, item_side: bool) -> list[str]:
+        """Greedy longest-match phrase joining; on the item side non-atomic phrases keep their words too."""
+        out, i = [], 0
+        while i < len(ws):
+            if ws[i] not in self._starts:
+                out.append(ws[i])
+                i += 1
+                continue
+            for size in range(min(self._max_phrase, len(ws) - i), 1, -1):
+                key = tuple(ws[i:i + size])
+                atomic = self.phrases.get(key)
+                if atomic is not None:
+                    out.append("_".join(key))
+                    if item_side and not atomic:
+                        out.extend(w for w in key if w not in STOPWORDS)
+                    i += size
+                    break
+            else:
+                out.append(ws[i])
+                i += 1
+        return out
+
+    def analyse(self, text: str, category: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A topic's (catalog words, other content words), each de-duplicated in order. In a use-case topic the
+        purpose after the last "for" ("... for school projects", "... for kids") says what the item is used
+        for, not what it is: those words are left to the embedding, except a gender ("... for women")."""
+        toks = self._join(words(text), item_side=False)
+        purpose = len(toks)
+        if category == "use_case" and "for" in toks:
+            purpose = len(toks) - toks[::-1].index("for")
+        checked, free = [], []
+        for n, tok in enumerate(toks):
+            if tok in STOPWORDS:
+                continue
+            is_catalog = tok in self.checkable and (n < purpose or tok in _AUDIENCE)
+            target = checked if is_catalog else free
+            if tok not in target:
+                target.append(tok)
+        return tuple(checked), tuple(free)
+
+    def bits(self, token: str) -> np.ndarray:
+        """Packed bitset of the items whose text has ``token``."""
+        got = self._bits.get(token)
+        if got is None:
+            mask = np.zeros(self.n, bool)
+            idx = self.vocab.get(token)
+            if idx is not None:
+                mask[self._postings[idx]] = True
+            got = self._bits[token] = np.packbits(mask)
+        return got
+
+    def all_of(self, tokens: Sequence[str]) -> np.ndarray:
+        """Packed bitset of the items having every token (all items when there are none)."""
+        out = np.full(self._nbytes, 255, np.uint8)
+        for t in tokens:
+            out &= self.bits(t)
+        return out
+
+    def count(self, bitset: np.ndarray) -> int:
+        return int(np.unpackbits(bitset, count=self.n).sum())
+
+    def members(self, bitset: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(np.unpackbits(bitset, count=self.n))
+
+    def evidence(self, tokens: Sequence[str], idx: np.ndarray) -> np.ndarray:
+        """Share of ``tokens`` found in the text of each item ``idx`` (1.0 when there are no tokens)."""
+        if not tokens:
+            return np.ones(len(idx), np.float32)
+        found = np.zeros(len(idx), np.float32)
+        for t in tokens:
+            found += _bit(self.bits(t), idx)
+        return found / len(tokens)
+
+
+def _bit(bitset: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    return (bitset[idx >> 3] >> (7 - (idx & 7)).astype(np.uint8)) & 1
+
+
+def similarity_mid(checked: int, free: int) -> float:
+    """The similarity that scores 0.5: lower when the catalog can check more of the topic's words."""
+    total = checked + free
+    share = checked / total if total else 0.0
+    return SIM_MID_FREE - (SIM_MID_FREE - SIM_MID_CHECKED) * share
+
+
+def relevance(sims: np.ndarray, evidence: np.ndarray, is_source: np.ndarray, mid: float) -> np.ndarray:
+    """The relevance student with its default weights: a probability-like score in [0, 1]."""
+    z = W_SIM * (np.asarray(sims, np.float64) - mid) + W_SOURCE * np.asarray(is_source, np.float64)
+    return (1.0 / (1.0 + np.exp(-z)) * np.asarray(evidence, np.float64) ** EVIDENCE_POWER).astype(np.float32)
+
+
+def _gate_is_exact(n_checked: int, threshold: float) -> bool:
+    """True when missing one catalog word always scores below ``threshold`` (so only items with every word
+    can pass, and counting them decides "thin" without a search)."""
+    return n_checked > 0 and ((n_checked - 1) / n_checked) ** EVIDENCE_POWER < threshold
+
+
+def make_topics(items: Sequence[Item], queries: Sequence[Query], hub_of: Callable[[Item], str]) -> list[Topic]:
+    """De-duplicate query texts (exactly, after normalisation) into topics, heaviest first. A topic's text is
+    its most frequent spelling, its category the most frequent category, its hub the majority hub (category)
+    of its source items, its weight the number of source items."""
+    by_id = {item.id: item for item in items}
+    order = {item.id: n for n, item in enumerate(items)}
+    groups: dict[str, dict] = {}
+    for q in queries:
+        if q.item_id not in by_id:
+            continue
+        key = topic_key(q.text)
+        if not key:
+            continue
+        g = groups.setdefault(key, {"texts": Counter(), "cats": Counter(), "items": set(), "first": len(groups)})
+        g["texts"][q.text.strip()] += 1
+        g["cats"][q.category] += 1
+        g["items"].add(q.item_id)
+    topics = []
+    for key, g in groups.items():
+        text = min(g["texts"].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        category = min(g["cats"].items(), key=lambda kv: (-kv[1], QUERY_CATEGORIES.index(kv[0])))[0]
+        source = tuple(sorted(g["items"], key=order.__getitem__))
+        hubs = Counter(hub_of(by_id[i]) for i in source)
+        hub = min(hubs.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        topics.append(Topic(text=text, category=category, hub=hub, source_items=source, weight=float(len(source))))
+    topics.sort(key=lambda t: (-t.weight, topic_key(t.text)))
+    return topics
+
+
+@dataclass
+class _Candidate:
+    pos: int  # position in the topics list
+    checked: tuple[str, ...]
+    passing: np.ndarray  # item indices, best first
+    scores: np.ndarray
+
+
+def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[Item], item_vectors: np.ndarray,
+            index, cfg: CollectSection, *, hub_of: Callable[[Item], str],
+            item_text: Callable[[Item], str] | None = None,
+            progress: Callable[[int, int], None] | None = None
+            ) -> tuple[list[Collection], list[DroppedTopic], dict]:
+    """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
+    ``item_vectors`` (ids = positions in ``items``). Returns (collections in topic order, dropped topics, stats)."""
+    t0 = time.perf_counter()
+    topic_vectors = np.asarray(topic_vectors, np.float32)
+    item_vectors = np.asarray(item_vectors, np.float32)
+    if len(topic_vectors) != len(topics):
+        raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
+    lex = Lexicon(items, item_text)
+    pos_of = {item.id: n for n, item in enumerate(items)}
+    dropped: list[DroppedTopic] = []
+    analysed = [lex.analyse(t.text, t.category) for t in topics]
+
+    # 1. cheap lexical sufficiency check: no search for a topic that cannot reach min_items
+    searched: list[int] = []
+    for pos, (topic, (checked, _free)) in enumerate(zip(topics, analysed)):
+        if len(items) < cfg.min_items:
+            dropped.append(DroppedTopic(topic.text, "too_few_candidates", f"the catalog has {len(items)} items"))
+            continue
+        if _gate_is_exact(len(checked), cfg.threshold):
+            have = lex.count(lex.all_of(checked))
+            if have < cfg.min_items:
+                dropped.append(DroppedTopic(topic.text, "thin", f"{have} item(s) have all of: {', '.join(checked)} "
+                                            f"(need {cfg.min_items})"))
+                continue
+        searched.append(pos)
+
+    # 2-4. retrieve, score, threshold
+    k = min(cfg.candidates, len(items))
+    viable: list[_Candidate] = []
+    for start in range(0, len(searched), _BATCH):
+        batch = searched[start:start + _BATCH]
+        ids, sims = index.query(topic_vectors[batch], k) if k > 0 else (np.zeros((len(batch), 0), np.int64), None)
+        for row, pos in enumerate(batch):
+            topic = topics[pos]
+            checked, free = analysed[pos]
+            valid = ids[row] >= 0
+            cand = ids[row][valid]
+            cand_sims = sims[row][valid].astype(np.float32)
+            src = np.array(sorted({pos_of[i] for i in topic.source_items if i in pos_of}), np.int64)
+            extra = np.setdiff1d(src, cand, assume_unique=True)
+            if len(extra):
+                cand = np.concatenate([cand, extra])
+                cand_sims = np.concatenate([cand_sims, item_vectors[extra] @ topic_vectors[pos]])
+            if len(cand) < cfg.min_items:
+                dropped.append(DroppedTopic(topic.text, "too_few_candidates",
+                                            f"{len(cand)} candidate(s) retrieved (need {cfg.min_items})"))
+                continue
+            scores = relevance(cand_sims, lex.evidence(checked, cand), np.isin(cand, src),
+                               similarity_mid(len(checked), len(free)))
+            keep = scores >= cfg.threshold
+            if int(keep.sum()) < cfg.min_items:
+                dropped.append(DroppedTopic(topic.text, "thin", f"{int(keep.sum())} item(s) score >= "
+                                            f"{cfg.threshold} (need {cfg.min_items})"))
+                continue
+            cand, scores = cand[keep], scores[keep]
+            order = np.lexsort((cand, -scores))
+            viable.append(_Candidate(pos, checked, cand[order], scores[order]))
+        if progress is not None:
+            progress(min(start + _BATCH, len(searched)), len(searched))
+
+    # 5. strongest first: heavier topics, then more relevant items
+    viable.sort(key=lambda c: (-topics[c.pos].weight, -len(c.passing), c.pos))
+    viable, merged = _merge(viable, topics, topic_vectors)
+    dropped.extend(merged)
+
+    kept: list[tuple[_Candidate, np.ndarray, np.ndarray]] = []
+    postings: dict[int, list[int]] = {}  # item -> kept collections it passes for
+    shown = np.zeros(len(items), np.int32)
+    limit = cfg.max_collections or len(viable)
+    for cand in viable:
+        topic = topics[cand.pos]
+        overlap: Counter = Counter()
+        for i in cand.passing.tolist():
+            overlap.update(postings.get(i, ()))
+        dup = None
+        for j, inter in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
+            other = kept[j][0]
+            if inter / (len(cand.passing) + len(other.passing) - inter) >= cfg.duplicate_jaccard:
+                dup = j
+                break
+        if dup is not None:
+            dropped.append(DroppedTopic(topic.text, f"duplicate_of:{topics[kept[dup][0].pos].text}",
+                                        "its relevant items mostly repeat a stronger collection"))
+            continue
+        if len(kept) >= limit:
+            dropped.append(DroppedTopic(topic.text, "max_collections", f"collect.max_collections = {limit}"))
+            continue
+        members, member_scores = _select(cand, cfg.max_items, shown)
+        shown[members] += 1
+        for i in cand.passing.tolist():
+            postings.setdefault(i, []).append(len(kept))
+        kept.append((cand, members, member_scores))
+
+    # slugs in topic order; duplicate_of reasons name the slug of the stronger collection
+    kept.sort(key=lambda km: km[0].pos)
+    slug_of_topic: dict[str, str] = {}
+    used: set[str] = set()
+    collections: list[Collection] = []
+    for cand, members, member_scores in kept:
+        topic = topics[cand.pos]
+        base = urls.slugify(topic.text) or "topic"
+        slug, n = base, 1
+        while slug in used:
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
+        slug_of_topic[topic.text] = slug
+        member_items = [items[i] for i in members.tolist()]
+        collections.append(Collection(slug=slug, topic=topic.text, category=topic.category, hub=topic.hub,
+                                      item_ids=tuple(it.id for it in member_items),
+                                      scores=tuple(round(float(s), 4) for s in member_scores),
+                                      summary=summarise(topic.text, member_items, colours=None)))
+    dropped = [DroppedTopic(d.topic, "duplicate_of:" + slug_of_topic[d.reason.split(":", 1)[1]], d.detail)
+               if d.reason.startswith("duplicate_of:") else d for d in dropped]
+    order = {t.text: n for n, t in enumerate(topics)}
+    dropped.sort(key=lambda d: order.get(d.topic, len(order)))
+
+    covered = len({i for c in collections for i in c.item_ids})
+    reasons = Counter(d.reason.split(":", 1)[0] for d in dropped)
+    stats = {"topics": len(topics), "searched": len(searched), "collections": len(collections),
+             **{f"collections_{q}": sum(1 for c in collections if c.category == q) for q in QUERY_CATEGORIES},
+             "dropped": len(dropped), **{f"dropped_{r}": n for r, n in sorted(reasons.items())},
+             "items_covered": covered, "coverage": round(covered / len(items), 4) if items else 0.0,
+             "mean_items": round(sum(len(c.item_ids) for c in collections) / len(collections), 2) if collections else 0.0,
+             "seconds": round(time.perf_counter() - t0, 3)}
+    return collections, dropped, stats
+
+
+def _merge(viable: list[_Candidate], topics: Sequence[Topic], vectors: np.ndarray
+           ) -> tuple[list[_Candidate], list[DroppedTopic]]:
+    """Drop a topic whose vector is >= MERGE_COSINE to a stronger kept one, when the catalog words of one are
+    a subset of the other's ("black shirts for men" and "men's black shirts", not "... for women")."""
+    if not viable:
+        return viable, []
+    mat = vectors[[c.pos for c in viable]]
+    mat = mat / np.maximum(np.linalg.norm(mat, axis=1, keepdims=True), 1e-12)
+    alive = np.ones(len(viable), bool)
+    dropped: list[DroppedTopic] = []
+    block = 2048
+    for start in range(0, len(viable), block):
+        sims = mat[start:start + block] @ mat.T
+        for r in range(sims.shape[0]):
+            j = start + r
+            if not alive[j]:
+                continue
+            for i in np.flatnonzero(sims[r, :j] >= MERGE_COSINE).tolist():
+                if not alive[i]:
+                    continue
+                a, b = set(viable[i].checked), set(viable[j].checked)
+                if a <= b or b <= a:
+                    alive[j] = False
+                    dropped.append(DroppedTopic(topics[viable[j].pos].text,
+                                                f"merged_into:{topics[viable[i].pos].text}",
+                                                f"topic cosine {float(sims[r, i]):.3f}"))
+                    break
+    return [c for c, a in zip(viable, alive) if a], dropped
+
+
+def _select(cand: _Candidate, max_items: int, shown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The collection's items: all when they fit; else the best half by score, then the best of the items no
+    stronger collection shows yet, then the rest by score. Returned best score first."""
+    if len(cand.passing) <= max_items:
+        return cand.passing, cand.scores
+    head = max_items // 2
+    rest = np.arange(head, len(cand.passing))
+    fresh = rest[shown[cand.passing[rest]] == 0]
+    seen = rest[shown[cand.passing[rest]] > 0]
+    chosen = np.concatenate([np.arange(head), fresh, seen])[:max_items]
+    chosen.sort()  # positions in the score order
+    return cand.passing[chosen], cand.scores[chosen]

@@ -1,0 +1,1 @@
+"""The audit of a built site (sitegen check) and the review report."""

@@ -1,0 +1,240 @@
+"""The review report: ``build/_report/index.html`` (+ ``report.json``), for the people who approve a publish.
+
+One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript, a tiny inline script only filters
+the sitemap table): the verdict, overview counts and stage timings, what changed since the previous build, the
+sitemap listing, rejected items, dropped queries and topics, topics by query category, link equity (PageRank
+histogram and the weakest pages as server-side SVG) and the audit findings. ``noindex``; robots.txt disallows it.
+Tables are capped (the sitemap listing at 5,000 rows) with a note, so a 50k-page site gives a page a browser opens.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import asdict
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from sitegen.core import urls
+from sitegen.audit.check import SEVERITY_ORDER, Finding, counts
+from sitegen.core.config import Config
+from sitegen.store.db import Store
+
+SITEMAP_ROWS = 5_000
+TABLE_ROWS = 500
+CHANGE_ROWS = 200
+EXAMPLES = 5
+WEAKEST = 15
+KIND_ORDER = ["home", "hub", "collection", "item", "page", "report"]
+CHANGE_LABELS = {"added": "Pages added", "removed": "Pages removed", "retitled": "Pages retitled",
+                 "modified": "Content changed (lastmod moved)"}
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def _rows(store: Store, sql: str, params: list | None = None) -> list[tuple]:
+    try:
+        return store.con.execute(sql, params or []).fetchall()
+    except Exception:  # an older store without the table: the section is simply empty
+        return []
+
+
+def _fmt_seconds(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def histogram_svg(values: list[float], *, bins: int = 24, width: int = 640, height: int = 180) -> Markup:
+    """PageRank histogram on a log scale (scores span orders of magnitude), with the uniform 1/N marked."""
+    vals = [v for v in values if v > 0]
+    if not vals:
+        return Markup("")
+    logs = [math.log10(v) for v in vals]
+    lo, hi = min(logs), max(logs)
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    step = (hi - lo) / bins
+    counts_ = [0] * bins
+    for x in logs:
+        counts_[min(int((x - lo) / step), bins - 1)] += 1
+    top = max(counts_)
+    pad_l, pad_b, pad_t = 44, 34, 12
+    plot_w, plot_h = width - pad_l - 10, height - pad_b - pad_t
+    bw = plot_w / bins
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-labelledby="pr-hist-title" class="chart">',
+             '<title id="pr-hist-title">Histogram of PageRank scores (log scale)</title>']
+    for i, c in enumerate(counts_):
+        if not c:
+            continue
+        h = max(1.0, plot_h * c / top)
+        x = pad_l + i * bw
+        lo_v, hi_v = 10 ** (lo + i * step), 10 ** (lo + (i + 1) * step)
+        parts.append(f'<rect x="{x + 1:.1f}" y="{pad_t + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" '
+                     f'class="bar"><title>{c} pages with PageRank {lo_v:.2e} – {hi_v:.2e}</title></rect>')
+    uniform = math.log10(1 / len(values))
+    if lo <= uniform <= hi:
+        ux = pad_l + plot_w * (uniform - lo) / (hi - lo)
+        parts.append(f'<line x1="{ux:.1f}" x2="{ux:.1f}" y1="{pad_t}" y2="{pad_t + plot_h}" class="marker"/>'
+                     f'<text x="{ux + 4:.1f}" y="{pad_t + 10}" class="lbl">1/N (uniform)</text>')
+    y0 = pad_t + plot_h
+    parts.append(f'<line x1="{pad_l}" x2="{pad_l + plot_w}" y1="{y0}" y2="{y0}" class="axis"/>')
+    parts.append(f'<text x="{pad_l}" y="{y0 + 16}" class="lbl">{10 ** lo:.1e}</text>')
+    parts.append(f'<text x="{pad_l + plot_w}" y="{y0 + 16}" class="lbl" text-anchor="end">{10 ** hi:.1e}</text>')
+    parts.append(f'<text x="{pad_l + plot_w / 2}" y="{y0 + 30}" class="lbl" text-anchor="middle">'
+                 f'PageRank (log scale)</text>')
+    parts.append(f'<text x="{pad_l - 6}" y="{pad_t + 8}" class="lbl" text-anchor="end">{top}</text>')
+    parts.append(f'<text x="{pad_l - 6}" y="{y0}" class="lbl" text-anchor="end">0</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def weakest_svg(rows: list[tuple[str, float]], n_pages: int, *, width: int = 640) -> Markup:
+    """Horizontal bars for the weakest pages, scaled to the uniform score 1/N (1.0x = an average page)."""
+    if not rows:
+        return Markup("")
+    avg = 1 / max(n_pages, 1)
+    ratios = [s / avg for _, s in rows]
+    top = max(max(ratios), 1.0)
+    row_h, label_w = 22, 300
+    bar_w = width - label_w - 70
+    height = row_h * len(rows) + 24
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+             f'aria-labelledby="weak-title" class="chart">',
+             '<title id="weak-title">The pages with the least PageRank, relative to an average page</title>']
+    for i, ((path, score), r) in enumerate(zip(rows, ratios)):
+        y = 4 + i * row_h
+        label = path if len(path) <= 44 else path[:41] + "..."
+        w = max(1.0, bar_w * r / top)
+        parts.append(f'<text x="{label_w - 8}" y="{y + 14}" class="lbl path" text-anchor="end">{escape(label)}</text>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" class="bar weak">'
+                     f'<title>{escape(path)}: PageRank {score:.3e}</title></rect>'
+                     f'<text x="{label_w + w + 6:.1f}" y="{y + 14}" class="lbl">{r:.2f}×</text>')
+    ax = label_w + bar_w * 1.0 / top
+    parts.append(f'<line x1="{ax:.1f}" x2="{ax:.1f}" y1="0" y2="{height - 18}" class="marker"/>'
+                 f'<text x="{ax:.1f}" y="{height - 4}" class="lbl" text-anchor="middle">average page</text></svg>')
+    return Markup("".join(parts))
+
+
+def _changes(store: Store, run_id: int) -> list[dict]:
+    groups: dict[str, list] = defaultdict(list)
+    for path, change, old, new in store.changes(run_id):
+        groups[change].append({"path": path, "old": old or "", "new": new or ""})
+    order = list(CHANGE_LABELS) + sorted(set(groups) - set(CHANGE_LABELS))
+    return [{"change": c, "label": CHANGE_LABELS.get(c, c.capitalize()), "count": len(groups[c]),
+             "rows": groups[c]} for c in order if groups.get(c)]
+
+
+def _dropped(store: Store, run_id: int) -> list[dict]:
+    rows = _rows(store, "SELECT kind, text, reason, detail, item_id FROM dropped WHERE build_id = ? "
+                        "ORDER BY kind, reason, text", [run_id])
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for kind, text, reason, detail, item_id in rows:
+        key = (kind or "", (reason or "").split(":", 1)[0])
+        groups[key].append({"text": text, "reason": reason, "detail": detail or "", "item_id": item_id or ""})
+    out = [{"kind": k, "reason": r, "count": len(v), "examples": v[:EXAMPLES]} for (k, r), v in groups.items()]
+    return sorted(out, key=lambda g: (g["kind"], -g["count"], g["reason"]))
+
+
+def _topics(store: Store) -> list[dict]:
+    rows = _rows(store, "SELECT category, slug, topic, hub, item_ids FROM collections ORDER BY category, slug")
+    by_cat: dict[str, list] = defaultdict(list)
+    for category, slug, topic, hub, item_ids in rows:
+        n = len(json.loads(item_ids)) if item_ids else 0
+        by_cat[category or "?"].append({"slug": slug, "topic": topic, "hub": hub, "n_items": n,
+                                        "path": urls.collection_url(slug)})
+    total = sum(len(v) for v in by_cat.values()) or 1
+    return [{"category": c, "count": len(v), "share": len(v) / total,
+             "examples": sorted(v, key=lambda t: (-t["n_items"], t["slug"]))[:8]} for c, v in sorted(by_cat.items())]
+
+
+def _findings(findings: list[Finding]) -> dict:
+    by_code = Counter((f.severity, f.code) for f in findings)
+    fixes = {f.code: f.fix for f in findings}
+    codes = [{"severity": s, "code": c, "count": n, "fix": fixes[c]}
+             for (s, c), n in sorted(by_code.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][0], 9), -kv[1]))]
+    return {"counts": counts(findings), "by_code": codes, "rows": findings, "total": len(findings)}
+
+
+def report_context(cfg: Config, store: Store, run_id: int, findings: list[Finding], *, summary: dict,
+                   link_report: dict | None) -> dict:
+    """Everything the template shows, as plain data (also written as report.json)."""
+    base = cfg.site.base_url
+    pages = store.page_listing()  # (path, kind, title, lastmod, images, in_sitemap)
+    kinds = Counter(kind for _, kind, *_ in pages)
+    by_kind = summary.get("pages_by_kind") or dict(kinds)
+    by_kind = {k: by_kind[k] for k in sorted(by_kind, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER
+                                                                      else 99, k))}
+    listed = [row for row in pages if row[5]]
+    sitemap = [{"url": urls.absolute(base, path), "path": path, "kind": kind, "lastmod": lastmod,
+                "images": int(n_images), "title": title}
+               for path, kind, title, lastmod, n_images, _ in listed[:SITEMAP_ROWS]]
+    rejections = store.rejections(run_id)
+    rejected_by_reason = Counter(r.reason for r in rejections) or Counter(summary.get("rejected_by_reason") or {})
+    stages = [{"name": s.get("name", "?"), "seconds": float(s.get("seconds", 0)), "detail": s.get("detail", ""),
+               "human": _fmt_seconds(float(s.get("seconds", 0)))} for s in summary.get("stages") or []]
+    total_s = sum(s["seconds"] for s in stages)
+    for s in stages:
+        s["share"] = s["seconds"] / total_s if total_s else 0
+    pr = _rows(store, "SELECT path, score FROM pagerank WHERE phase = 'final' ORDER BY score, path")
+    scored = [(p, float(s)) for p, s in pr if p != urls.home_url()]
+    f = _findings(findings)
+    n_collections = _rows(store, "SELECT count(*) FROM collections")
+    dropped = _dropped(store, run_id)
+    topics = _topics(store)
+    n_coll = int(n_collections[0][0]) if n_collections else by_kind.get("collection", 0)
+    dropped_topics = sum(g["count"] for g in dropped if g["kind"] == "topic")
+    overview = {
+        "pages": sum(by_kind.values()), "pages_by_kind": by_kind, "in_sitemap": len(listed),
+        "items_read": summary.get("items_read", 0), "items_accepted": summary.get("items_accepted", 0),
+        "items_rejected": sum(rejected_by_reason.values()), "collections": n_coll,
+        "topics_considered": n_coll + dropped_topics, "topics_dropped": dropped_topics,
+        "queries_dropped": sum(g["count"] for g in dropped if g["kind"] == "query"),
+        "pages_written": summary.get("pages_written", 0), "pages_unchanged": summary.get("pages_unchanged", 0),
+        "build_seconds": total_s, "build_human": _fmt_seconds(total_s),
+    }
+    return {
+        "site": {"title": cfg.site.title, "base_url": base}, "run_id": run_id,
+        "verdict": {"ok": f["counts"]["error"] == 0, "errors": f["counts"]["error"],
+                    "warnings": f["counts"]["warning"], "info": f["counts"]["info"]},
+        "overview": overview, "stages": stages, "counters": summary.get("counters") or {},
+        "warnings": summary.get("warnings") or [],
+        "sitemap": {"rows": sitemap, "total": len(listed), "capped": len(listed) > SITEMAP_ROWS,
+                    "index_url": urls.absolute(base, "/sitemap.xml")},
+        "changes": _changes(store, run_id),
+        "rejections": {"by_reason": rejected_by_reason.most_common(), "total": len(rejections),
+                       "rows": [asdict(r) for r in rejections]},
+        "dropped": dropped, "topics": topics,
+        "links": {"report": link_report or {}, "scored": len(pr),
+                  "weakest": [{"path": p, "score": s, "ratio": s * len(pr)} for p, s in scored[:WEAKEST]]},
+        "findings": f, "limits": {"rows": TABLE_ROWS, "changes": CHANGE_ROWS, "sitemap": SITEMAP_ROWS},
+        "_pagerank": [float(s) for _, s in pr],
+    }
+
+
+def _json_default(o):
+    return asdict(o) if isinstance(o, Finding) else str(o)
+
+
+def write_report(out_dir: Path, cfg: Config, store: Store, run_id: int, findings: list[Finding], *,
+                 summary: dict, link_report: dict | None) -> Path:
+    """Write ``out_dir/_report/index.html`` and ``report.json``; returns the HTML file."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    ctx = report_context(cfg, store, run_id, findings, summary=summary, link_report=link_report)
+    scores = ctx.pop("_pagerank")
+    weakest = ctx["links"]["weakest"]
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, (int, float)) else n
+    env.filters["pct"] = lambda x: f"{x * 100:.0f}%"
+    html = env.get_template("report.html").render(
+        r=ctx, histogram=histogram_svg(scores),
+        weakest_chart=weakest_svg([(w["path"], w["score"]) for w in weakest], len(scores)))
+    folder = Path(out_dir) / "_report"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "index.html"
+    target.write_text(html, encoding="utf-8")
+    (folder / "report.json").write_text(json.dumps(ctx, sort_keys=True, default=_json_default, ensure_ascii=False,
+                                                   separators=(",", ":")) + "\n", encoding="utf-8")
+    return target

@@ -1,0 +1,1 @@
+"""The command line and the preview server: the only place that prints and exits."""

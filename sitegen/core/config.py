@@ -1,0 +1,332 @@
+"""site.toml: typed sections, validated at load.
+
+Every error is collected (not just the first) and named by its key, e.g.
+``site.base_url: must be an absolute http(s) URL``. Unknown keys are warnings (errors under --strict).
+Command-line overrides use the same dotted keys (``--set index.backend=hnsw``) and the same validation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from sitegen.core.errors import ConfigError
+
+
+def _check(fn, message):
+    return {"check": fn, "message": message}
+
+
+def _positive(v):
+    return v > 0
+
+
+def _unit(v):
+    return 0.0 <= v <= 1.0
+
+
+def _url(v):
+    return v.startswith(("http://", "https://")) and "://" in v and len(v.split("://", 1)[1].strip("/")) > 0
+
+
+@dataclass
+class SiteSection:
+    title: str = "sitegen site"
+    base_url: str = field(default="https://example.org/", metadata=_check(_url, "must be an absolute http(s) URL"))
+    description: str = ""
+    language: str = "en"
+    organization: str = ""  # publisher name in JSON-LD; defaults to the site title
+    logo: str = ""  # path under content/ to a logo image, optional
+    locales: list[str] = field(default_factory=list)  # extra hreflang locales served at /<locale>/, optional
+
+    def __post_init__(self):
+        if isinstance(self.base_url, str) and not self.base_url.endswith("/"):
+            self.base_url += "/"
+
+
+@dataclass
+class CatalogSection:
+    path: str = "content/catalog.csv"
+    format: Literal["auto", "csv", "jsonl", "parquet"] = "auto"
+    images_dir: str = "content"  # relative image paths resolve against this folder
+    columns: dict[str, str] = field(default_factory=dict)  # field -> column name
+    keywords_separator: str = ";"
+    slug: Literal["title-id", "title", "id"] = "title-id"
+    max_image_bytes: int = field(default=20_000_000, metadata=_check(_positive, "must be > 0"))
+    max_image_pixels: int = field(default=40_000_000, metadata=_check(_positive, "must be > 0"))
+    max_field_chars: int = field(default=5_000, metadata=_check(_positive, "must be > 0"))
+    markup: Literal["reject", "keep"] = "reject"  # rows whose text contains HTML markup; "keep" publishes it as text
+    limit: int = 0  # read only the first N rows (0 = all)
+
+    FIELDS = ("id", "title", "description", "keywords", "category", "image", "date")
+
+    def column(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+@dataclass
+class BuildSection:
+    output: str = "build"
+    store: str = ".sitegen/site.duckdb"
+    templates: str = "templates"  # a site's own template folder, searched before the packaged one
+    pages: str = "content/pages"  # markdown pages
+    thumbnail_widths: list[int] = field(default_factory=lambda: [160, 320, 640])
+    hub_page_size: int = field(default=120, metadata=_check(_positive, "must be > 0"))
+    check: bool = True  # run the audit at the end of the build
+    progress: bool = True
+
+
+@dataclass
+class ServeSection:
+    host: str = "127.0.0.1"
+    port: int = field(default=8000, metadata=_check(lambda p: 0 <= p <= 65535, "must be a port number (0-65535)"))
+
+
+@dataclass
+class RepresentSection:
+    generator: Literal["retrieval", "vlm"] = "retrieval"
+    min_queries: int = field(default=5, metadata=_check(_positive, "must be > 0"))
+    max_queries: int = field(default=7, metadata=_check(_positive, "must be > 0"))
+    mix: dict[str, float] = field(default_factory=lambda: {"description": 0.3, "style": 0.3, "use_case": 0.4})
+    blocklist: list[str] = field(default_factory=list)  # added to the default safety list
+    brands: list[str] = field(default_factory=list)  # brand / trademark terms that a query may not contain
+    max_words: int = field(default=8, metadata=_check(_positive, "must be > 0"))
+    max_chars: int = field(default=80, metadata=_check(_positive, "must be > 0"))
+    dedup_cosine: float = field(default=0.92, metadata=_check(_unit, "must be between 0 and 1"))
+    use_cases: dict[str, list[str]] = field(default_factory=dict)  # category or keyword -> intents
+    console_export: str = ""  # a Search Console Queries.csv, optional
+
+
+@dataclass
+class EmbedSection:
+    model: str = "all-MiniLM-L6-v2"  # the packaged default, or a local sentence-transformers folder
+    batch_size: int = field(default=128, metadata=_check(_positive, "must be > 0"))
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+@dataclass
+class IndexSection:
+    backend: Literal["annoy", "hnsw", "exact"] = "hnsw"
+    trees: int = field(default=64, metadata=_check(_positive, "must be > 0"))  # annoy
+    search_k: int = 0  # annoy, 0 = trees * k * 20
+    m: int = field(default=32, metadata=_check(_positive, "must be > 0"))  # hnsw
+    ef_construction: int = field(default=200, metadata=_check(_positive, "must be > 0"))  # hnsw
+    ef_search: int = field(default=256, metadata=_check(_positive, "must be > 0"))  # hnsw
+    exact_below: int = 2000  # use exact search below this many vectors
+    seed: int = 42
+
+
+@dataclass
+class CollectSection:
+    min_items: int = field(default=6, metadata=_check(_positive, "must be > 0"))  # tau, content sufficiency
+    max_items: int = field(default=48, metadata=_check(_positive, "must be > 0"))
+    threshold: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))
+    duplicate_jaccard: float = field(default=0.8, metadata=_check(_unit, "must be between 0 and 1"))
+    candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
+    max_collections: int = 0  # 0 = no cap
+
+
+@dataclass
+class LinkSection:
+    annotations_min: int = 3
+    annotations_max: int = 5
+    related_min: int = 6
+    related_max: int = 8
+    home_collections: int = 24
+    max_depth: int = 3
+
+
+@dataclass
+class VlmSection:
+    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    model: str = ""  # local model folder (transformers / vllm) or model name (openai)
+    adapter: str = ""  # LoRA adapter folder, optional
+    base_url: str = ""  # openai-compatible endpoint, e.g. http://127.0.0.1:8001/v1
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = 0.1
+    top_p: float = 0.001
+    top_k: int = 1
+    repetition_penalty: float = 1.05
+    max_new_tokens: int = field(default=256, metadata=_check(_positive, "must be > 0"))
+    min_pixels: int = 175_616
+    max_pixels: int = 602_112
+    batch_size: int = field(default=8, metadata=_check(_positive, "must be > 0"))
+    concurrency: int = field(default=4, metadata=_check(_positive, "must be > 0"))
+    retries: int = 2
+    timeout: float = 60.0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    context: bool = True  # include title / category in the prompt
+
+
+@dataclass
+class Config:
+    site: SiteSection = field(default_factory=SiteSection)
+    catalog: CatalogSection = field(default_factory=CatalogSection)
+    build: BuildSection = field(default_factory=BuildSection)
+    serve: ServeSection = field(default_factory=ServeSection)
+    represent: RepresentSection = field(default_factory=RepresentSection)
+    embed: EmbedSection = field(default_factory=EmbedSection)
+    index: IndexSection = field(default_factory=IndexSection)
+    collect: CollectSection = field(default_factory=CollectSection)
+    link: LinkSection = field(default_factory=LinkSection)
+    vlm: VlmSection = field(default_factory=VlmSection)
+    root: Path = field(default_factory=Path.cwd)  # folder of site.toml; relative paths resolve against it
+    warnings: list[str] = field(default_factory=list)
+
+    def path(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else (self.root / p)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.path(self.build.output)
+
+    @property
+    def store_path(self) -> Path:
+        return self.path(self.build.store)
+
+
+SECTIONS = [f.name for f in dataclasses.fields(Config) if f.name not in ("root", "warnings")]
+
+
+def _convert(value: Any, tp: Any, key: str, errors: list[str]) -> Any:
+    origin = get_origin(tp)
+    if origin is Literal:
+        options = get_args(tp)
+        if value not in options:
+            errors.append(f"{key}: must be one of {', '.join(repr(o) for o in options)} (got {value!r})")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            errors.append(f"{key}: must be true or false (got {value!r})")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(f"{key}: must be an integer (got {value!r})")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors.append(f"{key}: must be a number (got {value!r})")
+            return value
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            errors.append(f"{key}: must be a string (got {value!r})")
+        return value
+    if origin is list:
+        (inner,) = get_args(tp)
+        if not isinstance(value, list):
+            errors.append(f"{key}: must be a list (got {value!r})")
+            return value
+        return [_convert(v, inner, f"{key}[{i}]", errors) for i, v in enumerate(value)]
+    if origin is dict:
+        _, inner = get_args(tp)
+        if not isinstance(value, dict):
+            errors.append(f"{key}: must be a table (got {value!r})")
+            return value
+        return {str(k): _convert(v, inner, f"{key}.{k}", errors) for k, v in value.items()}
+    return value
+
+
+def _section(cls, data: dict, name: str, errors: list[str], warnings: list[str]):
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in data.items():
+        if key not in known:
+            warnings.append(f"{name}.{key}: unknown key, ignored")
+            continue
+        before = len(errors)
+        converted = _convert(value, hints[key], f"{name}.{key}", errors)
+        check = known[key].metadata.get("check")
+        if len(errors) == before and check is not None and not check(converted):
+            errors.append(f"{name}.{key}: {known[key].metadata['message']} (got {value!r})")
+        kwargs[key] = converted
+    return cls(**kwargs)
+
+
+def _cross_checks(cfg: Config, errors: list[str]) -> None:
+    r = cfg.represent
+    if r.min_queries > r.max_queries:
+        errors.append(f"represent.min_queries: must be <= represent.max_queries ({r.max_queries})")
+    unknown = set(r.mix) - {"description", "style", "use_case"}
+    if unknown:
+        errors.append(f"represent.mix: unknown categories {sorted(unknown)} (use description, style, use_case)")
+    elif r.mix and abs(sum(r.mix.values()) - 1.0) > 1e-6:
+        errors.append(f"represent.mix: shares must add up to 1 (got {sum(r.mix.values()):.3f})")
+    c = cfg.collect
+    if c.min_items > c.max_items:
+        errors.append(f"collect.min_items: must be <= collect.max_items ({c.max_items})")
+    lk = cfg.link
+    if lk.annotations_min > lk.annotations_max:
+        errors.append("link.annotations_min: must be <= link.annotations_max")
+    if lk.related_min > lk.related_max:
+        errors.append("link.related_min: must be <= link.related_max")
+    for i, w in enumerate(cfg.build.thumbnail_widths):
+        if isinstance(w, int) and w <= 0:
+            errors.append(f"build.thumbnail_widths[{i}]: must be > 0 (got {w})")
+    for name in cfg.catalog.columns:
+        if name not in CatalogSection.FIELDS:
+            errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
+    if cfg.represent.generator == "vlm" and not cfg.vlm.model:
+        errors.append("vlm.model: required when represent.generator = 'vlm'")
+    if cfg.vlm.backend == "openai" and cfg.represent.generator == "vlm" and not cfg.vlm.base_url:
+        errors.append("vlm.base_url: required when vlm.backend = 'openai'")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``index.backend=hnsw`` -> ("index.backend", "hnsw"); the value is read as TOML when it parses."""
+    if "=" not in text:
+        raise ConfigError([f"{text}: an override must look like section.key=value"], path="--set")
+    key, raw = text.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+def load_config(path: str | Path = "site.toml", overrides: dict[str, Any] | None = None, *,
+                strict: bool = False) -> Config:
+    """Read and validate ``site.toml``. A missing file gives the defaults (rooted at the current folder)."""
+    path = Path(path)
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([f"{path.name}: not valid TOML: {exc}"], path=str(path)) from exc
+    elif path.name != "site.toml" or path.parent != Path("."):
+        raise ConfigError([f"{path}: file not found"], path=str(path))
+    for dotted, value in (overrides or {}).items():
+        parts = dotted.split(".")
+        node = data
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError([f"{dotted}: {part} is not a table"], path="--set")
+        node[parts[-1]] = value
+
+    errors: list[str] = []
+    warnings: list[str] = []
+    hints = typing.get_type_hints(Config)
+    sections = {}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            warnings.append(f"{name}: unknown section, ignored")
+            continue
+        if not isinstance(value, dict):
+            errors.append(f"{name}: must be a table")
+            continue
+        sections[name] = _section(hints[name], value, name, errors, warnings)
+    cfg = Config(**sections, root=path.resolve().parent, warnings=warnings)
+    _cross_checks(cfg, errors)
+    if strict and warnings:
+        errors.extend(f"{w} (--strict)" for w in warnings)
+    if errors:
+        raise ConfigError(errors, path=str(path))
+    return cfg

@@ -1,0 +1,1 @@
+"""Slugs, annotations, the page plan and the link graph with PageRank."""

@@ -1,0 +1,183 @@
+"""annotate: each item's best queries, as links from the item page to 3-5 collection pages.
+
+Candidates for an item, best first:
+1. the collections it is a member of (by its relevance score there);
+2. collections whose topic is close to the item's embedding and that it is relevant to by the same scorer as
+   ``collect`` (every catalog word of the topic evidenced, similarity high enough) - it would belong there but
+   for the collection's size cap;
+3. only to reach ``annotations_min``: the nearest remaining topics, by the same (now sub-threshold) score.
+
+Then a greedy global pass balances the query categories of all published annotations towards the
+``represent.mix`` (30 / 30 / 40 description / style / use_case by default): it repeatedly takes the most over-
+and under-represented categories and applies the cheapest swaps, additions and removals (cost = the quality
+given up), one per item per round, until every share is within ``TOLERANCE`` of its target or nothing can move.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from sitegen.aggregate.collect import Lexicon, relevance, similarity_mid
+from sitegen.core.config import CollectSection, LinkSection
+from sitegen.core.models import QUERY_CATEGORIES, Collection, Item
+
+TOLERANCE = 0.02  # aim well inside the +-5 points acceptance band
+NEIGHBOURS = 12  # nearest topics of each category considered per item, besides its memberships
+_BLOCK = 4096
+_MEMBER, _RELEVANT = 2.0, 1.0  # quality bonus by tier: quality = bonus + relevance score
+
+
+def annotation_mix(annotations: dict[str, tuple[str, ...]], collections: Sequence[Collection]) -> dict[str, float]:
+    """Share of each query category over all annotations."""
+    cat = {c.slug: c.category for c in collections}
+    counts = Counter(cat[s] for slugs in annotations.values() for s in slugs if s in cat)
+    total = sum(counts.values())
+    return {c: (counts[c] / total if total else 0.0) for c in QUERY_CATEGORIES}
+
+
+def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
+             topic_vectors_by_slug: dict[str, np.ndarray], cfg: LinkSection,
+             mix: dict[str, float]) -> dict[str, tuple[str, ...]]:
+    """item id -> its annotations (collection slugs), best first; ``annotations_min``..``annotations_max`` each
+    when there are enough collections."""
+    if not collections or not items:
+        return {item.id: () for item in items}
+    cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug)
+    cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
+    lo, hi = cfg.annotations_min, cfg.annotations_max
+    selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)
+    for cl in cands:
+        good = [p for p, (_, q) in enumerate(cl) if q >= _RELEVANT][:hi]
+        if len(good) < lo:
+            good += [p for p, (_, q) in enumerate(cl) if q < _RELEVANT][:lo - len(good)]
+        selected.append(good)
+    _balance(cands, selected, cat_of, mix, lo, hi)
+    out = {}
+    for item, cl, sel in zip(items, cands, selected):
+        out[item.id] = tuple(collections[cl[p][0]].slug for p in sorted(sel))
+    return out
+
+
+def _candidates(items, collections, item_vectors, topic_vectors_by_slug) -> list[list[tuple[int, float]]]:
+    """Per item: [(collection index, quality)] sorted by quality desc, then collection index."""
+    n, c = len(items), len(collections)
+    pos_of = {item.id: i for i, item in enumerate(items)}
+    members: list[dict[int, float]] = [{} for _ in range(n)]
+    for ci, coll in enumerate(collections):
+        scores = coll.scores if len(coll.scores) == len(coll.item_ids) else (0.5,) * len(coll.item_ids)
+        for item_id, s in zip(coll.item_ids, scores):
+            i = pos_of.get(item_id)
+            if i is not None:
+                members[i][ci] = _MEMBER + float(s)
+
+    dim = item_vectors.shape[1]
+    topics = np.zeros((c, dim), np.float32)
+    for ci, coll in enumerate(collections):
+        v = topic_vectors_by_slug.get(coll.slug)
+        if v is None:  # no topic vector: the centroid of its items
+            idx = [pos_of[i] for i in coll.item_ids if i in pos_of]
+            v = item_vectors[idx].mean(axis=0) if idx else np.zeros(dim, np.float32)
+        topics[ci] = np.asarray(v, np.float32) / max(float(np.linalg.norm(v)), 1e-12)
+
+    # the nearest topics of each category, so every category can offer candidates to the balancing pass
+    cat_of = np.array([QUERY_CATEGORIES.index(coll.category) for coll in collections])
+    parts, part_sims = [], []
+    for q in range(len(QUERY_CATEGORIES)):
+        sub = np.flatnonzero(cat_of == q)
+        if not len(sub):
+            continue
+        kq = min(len(sub), NEIGHBOURS)
+        idx = np.empty((n, kq), np.int64)
+        val = np.empty((n, kq), np.float32)
+        for start in range(0, n, _BLOCK):
+            sims = item_vectors[start:start + _BLOCK] @ topics[sub].T
+            top = (np.argpartition(-sims, kq - 1, axis=1)[:, :kq] if kq < len(sub)
+                   else np.broadcast_to(np.arange(len(sub)), sims.shape))
+            idx[start:start + _BLOCK] = sub[top]
+            val[start:start + _BLOCK] = np.take_along_axis(sims, top, axis=1)
+        parts.append(idx)
+        part_sims.append(val)
+    near = np.concatenate(parts, axis=1)
+    near_sims = np.concatenate(part_sims, axis=1)
+    k = near.shape[1]
+
+    # relevance of each (item, nearby topic) pair, grouped by topic so each topic's words are looked up once
+    lex = Lexicon(items)
+    quality = np.zeros((n, k), np.float32)
+    flat = near.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(c + 1))
+    threshold = CollectSection().threshold
+    for ci in range(c):
+        pairs = order[bounds[ci]:bounds[ci + 1]]
+        if not len(pairs):
+            continue
+        checked, free = lex.analyse(collections[ci].topic, collections[ci].category)
+        rows = pairs // k
+        r = relevance(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
+                      similarity_mid(len(checked), len(free)))
+        quality.ravel()[pairs] = np.where(r >= threshold, _RELEVANT + r, r)
+
+    out = []
+    for i in range(n):
+        got = dict(members[i])
+        for ci, q in zip(near[i].tolist(), quality[i].tolist()):
+            if ci not in got:
+                got[ci] = q
+        out.append(sorted(got.items(), key=lambda kv: (-kv[1], kv[0])))
+    return out
+
+
+def _balance(cands, selected, cat_of, mix, lo, hi) -> None:
+    """Greedy global balancing of the category shares of all selected annotations (in place)."""
+    total_mix = sum(max(mix.get(c, 0.0), 0.0) for c in QUERY_CATEGORIES)
+    if total_mix <= 0:
+        return
+    target = np.array([max(mix.get(c, 0.0), 0.0) / total_mix for c in QUERY_CATEGORIES])
+    counts = np.zeros(len(QUERY_CATEGORIES))
+    for cl, sel in zip(cands, selected):
+        for p in sel:
+            counts[cat_of[cl[p][0]]] += 1
+    for _round in range(50):
+        n = counts.sum()
+        if n == 0:
+            return
+        dev = counts / n - target
+        if np.abs(dev).max() <= TOLERANCE:
+            return
+        over, under = int(np.argmax(dev)), int(np.argmin(dev))
+        moves = []
+        for i, (cl, sel) in enumerate(zip(cands, selected)):
+            chosen = set(sel)
+            outs = [p for p in sel if cat_of[cl[p][0]] == over]
+            ins = [p for p in range(len(cl)) if p not in chosen and cat_of[cl[p][0]] == under
+                   and cl[p][1] >= _RELEVANT]  # balancing never brings in a topic the item is not relevant to
+            worst_out = min(outs, key=lambda p: (cl[p][1], -p)) if outs else None
+            best_in = ins[0] if ins else None  # candidates are sorted best first
+            if worst_out is not None and best_in is not None:
+                moves.append((cl[worst_out][1] - cl[best_in][1], i, "swap", worst_out, best_in))
+            if best_in is not None and len(sel) < hi:
+                moves.append((_MEMBER - cl[best_in][1], i, "add", None, best_in))
+            if worst_out is not None and len(sel) > lo:
+                moves.append((cl[worst_out][1] - _RELEVANT, i, "drop", worst_out, None))
+        moves.sort(key=lambda m: (m[0], m[1], m[2]))
+        applied, done_items = 0, set()
+        for _cost, i, kind, p_out, p_in in moves:
+            if i in done_items:
+                continue
+            n = counts.sum()
+            if counts[over] / n - target[over] <= TOLERANCE / 2 or counts[under] / n - target[under] >= -TOLERANCE / 2:
+                break
+            if p_out is not None:
+                selected[i].remove(p_out)
+                counts[over] -= 1
+            if p_in is not None:
+                selected[i].append(p_in)
+                counts[under] += 1
+            done_items.add(i)
+            applied += 1
+        if not applied:
+            return

@@ -1,0 +1,146 @@
+"""The page plan: every page the site will have and every internal link on it, decided before anything is
+rendered. Render draws exactly these links, the link stage computes PageRank over them, publish lists these
+pages in the sitemaps, so the three can never disagree. No I/O here.
+
+Structure (all paths from ``urls.py``):
+- home ``/``: every hub, the featured collections, the text pages;
+- hub ``/category/<slug>/`` (+ ``page/N/``): its collections, a page of its items, links to every page number;
+- collection ``/topic/<slug>/``: its items, related collections, its hub;
+- item ``/item/<slug>/``: its collections (annotations), its hub (breadcrumb and facts), a few sibling items;
+- text page ``/<slug>/``: home.
+Every page also carries the header (home + the largest hubs) and the footer (text pages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sitegen.core import urls
+from sitegen.core.errors import SlugCollisionError
+from sitegen.core.models import Collection, Hub, Item, PageKind, Site, TextPage
+
+NAV_HUBS = 8
+SIBLINGS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    path: str
+    kind: PageKind
+    title: str  # the page's H1
+    key: str  # item id, hub slug, collection slug or text page slug ("" for home)
+    source: str  # where it came from, for collision messages
+    breadcrumbs: tuple[tuple[str, str], ...] = ()  # (name, path), home first, current page excluded
+    hubs: tuple[str, ...] = ()  # hub slugs listed in the body
+    collections: tuple[str, ...] = ()  # collection slugs listed in the body
+    items: tuple[str, ...] = ()  # item ids listed in the body
+    siblings: tuple[str, ...] = ()  # item ids ("more in this category")
+    pagination: tuple[tuple[int, str], ...] = ()  # (number, path) of every page of a paginated hub
+    page_number: int = 1
+    text_pages: tuple[str, ...] = ()  # text page slugs listed in the body (home)
+
+
+@dataclass
+class SitePlan:
+    pages: list[PagePlan]
+    nav_hubs: tuple[str, ...]  # header links on every page
+    footer: tuple[str, ...]  # text page slugs, footer of every page
+    hubs: dict[str, Hub] = field(default_factory=dict)
+    items: dict[str, Item] = field(default_factory=dict)
+    collections: dict[str, Collection] = field(default_factory=dict)
+    text_pages: dict[str, TextPage] = field(default_factory=dict)
+
+    def by_path(self) -> dict[str, PagePlan]:
+        return {p.path: p for p in self.pages}
+
+    def links(self, page: PagePlan) -> list[tuple[str, str]]:
+        """Every internal link on ``page`` as (target path, role), in page order, duplicates kept."""
+        out: list[tuple[str, str]] = [(urls.home_url(), "nav")]
+        out += [(urls.hub_url(h), "nav") for h in self.nav_hubs]
+        out += [(path, "breadcrumb") for _, path in page.breadcrumbs]
+        out += [(urls.hub_url(h), "hub") for h in page.hubs]
+        out += [(urls.collection_url(c), "collection") for c in page.collections]
+        out += [(urls.item_url(self.items[i].slug), "item") for i in page.items]
+        out += [(urls.item_url(self.items[i].slug), "sibling") for i in page.siblings]
+        out += [(path, "pagination") for n, path in page.pagination if n != page.page_number]
+        out += [(urls.text_page_url(s), "page") for s in page.text_pages]
+        out += [(urls.text_page_url(s), "footer") for s in self.footer]
+        return [(target, role) for target, role in out if target != page.path]
+
+
+def hub_slug_of(item: Item, hubs_by_name: dict[str, Hub]) -> str:
+    return hubs_by_name[item.category or OTHER].slug
+
+
+OTHER = "Other"
+
+
+def _claim(seen: dict[str, str], path: str, source: str) -> None:
+    if path in seen:
+        raise SlugCollisionError(path, seen[path], source)
+    seen[path] = source
+
+
+def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
+    """Lay out every page. Raises SlugCollisionError naming both sources when two pages share a path."""
+    items = site.item_by_id()
+    hubs = {h.slug: h for h in site.hubs}
+    hubs_by_name = {h.name: h for h in site.hubs}
+    collections = site.collection_by_slug()
+    texts = {p.slug: p for p in site.pages}
+    nav = tuple(h.slug for h in sorted(site.hubs, key=lambda h: (-len(h.item_ids), h.slug))[:NAV_HUBS])
+    plan = SitePlan([], nav, tuple(sorted(texts)), hubs, items, collections, texts)
+    seen: dict[str, str] = {}
+    home_crumb = (("Home", urls.home_url()),)
+
+    def add(page: PagePlan) -> None:
+        _claim(seen, page.path, page.source)
+        plan.pages.append(page)
+
+    add(PagePlan(urls.home_url(), "home", "Home", "", "the home page",
+                 hubs=tuple(sorted(hubs)), collections=tuple(site.featured), text_pages=tuple(sorted(texts))))
+
+    for slug, page in sorted(texts.items()):
+        add(PagePlan(urls.text_page_url(slug), "page", page.title, slug, page.source, breadcrumbs=home_crumb))
+
+    for slug, hub in sorted(hubs.items()):
+        chunks = [hub.item_ids[i:i + hub_page_size] for i in range(0, len(hub.item_ids), hub_page_size)] or [()]
+        pagination = tuple((n, urls.hub_url(slug, n)) for n in range(1, len(chunks) + 1)) if len(chunks) > 1 else ()
+        for n, chunk in enumerate(chunks, start=1):
+            crumbs = home_crumb if n == 1 else home_crumb + ((hub.name, urls.hub_url(slug)),)
+            add(PagePlan(urls.hub_url(slug, n), "hub", hub.name, slug, f"category {hub.name!r}",
+                         breadcrumbs=crumbs, collections=hub.collection_slugs if n == 1 else (),
+                         items=tuple(chunk), pagination=pagination, page_number=n))
+
+    for slug, coll in sorted(collections.items()):
+        hub = hubs_by_name[coll.hub]
+        add(PagePlan(urls.collection_url(slug), "collection", coll.topic, slug, f"topic {coll.topic!r}",
+                     breadcrumbs=home_crumb + ((hub.name, urls.hub_url(hub.slug)),),
+                     collections=tuple(coll.related), items=coll.item_ids))
+
+    for hub in site.hubs:
+        ids = hub.item_ids
+        for pos, item_id in enumerate(ids):
+            item = items[item_id]
+            # siblings: the next items in hub order (wrapping), so every item is linked from its neighbours
+            sib = tuple(ids[(pos + k) % len(ids)] for k in range(1, min(SIBLINGS, len(ids) - 1) + 1))
+            add(PagePlan(urls.item_url(item.slug), "item", item.title, item.id, f"item {item.id!r} ({item.source})",
+                         breadcrumbs=home_crumb + ((hub.name, urls.hub_url(hub.slug)),), hubs=(hub.slug,),
+                         collections=site.annotations.get(item.id, ()), siblings=sib))
+    return plan
+
+
+def link_graph(plan: SitePlan):
+    """The site as a NetworkX DiGraph over page paths (edge weight = number of links)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for page in plan.pages:
+        graph.add_node(page.path, kind=page.kind)
+    for page in plan.pages:
+        for target, _role in plan.links(page):
+            if graph.has_edge(page.path, target):
+                graph[page.path][target]["weight"] += 1
+            else:
+                graph.add_edge(page.path, target, weight=1)
+    return graph

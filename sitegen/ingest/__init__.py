@@ -1,0 +1,1 @@
+"""Reading the catalog: readers, the input policy, image checks, pixel colours and markdown pages."""

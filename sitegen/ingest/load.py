@@ -1,0 +1,695 @@
+"""The load stage: catalog file(s) + images -> accepted ``Item``s and ``Rejection``s.
+
+Reads CSV (utf-8, optional BOM), JSONL and Parquet (streamed in record batches). Every data row ends up either
+as an accepted item or as exactly one rejection with a reason code (the first problem found, in the order
+``bad_row``, ``missing_id``, id checks, ``duplicate_id``, ``missing_title``, text checks, ``bad_date``, image
+checks). Images are paths (relative to ``catalog.images_dir`` or absolute) or raw bytes (Parquet binary column,
+JSONL ``{"bytes": base64}`` or ``data:image/...;base64,`` URL); bytes are written once to
+``image_cache_dir/<sha256>.<ext>``. Image checks are cached in ``image_meta`` (path -> size, mtime_ns, sha,
+width, height, error), so a rebuild only stats unchanged files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import glob
+import hashlib
+import json
+import os
+import re
+import stat
+import threading
+import unicodedata
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from PIL import Image
+
+from sitegen.core.config import CatalogSection
+from sitegen.core.errors import CatalogError
+from sitegen.ingest.images import IMAGE_FORMATS, UNVERIFIED, _one_line, _show, inspect_image
+from sitegen.core.models import Item, Rejection
+
+ImageMeta = tuple[int, int, str, int, int, str]  # size, mtime_ns, sha256, width, height, error ("" = ok)
+
+__all__ = ["LoadResult", "load_catalog", "REASONS", "ImageMeta"]
+
+REASONS = ("bad_row", "missing_id", "duplicate_id", "missing_title", "markup", "control_chars", "too_long",
+           "bad_date", "missing_image", "remote_image", "corrupt_image", "oversized_image", "unsupported_image")
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+MAX_ID_CHARS = 200
+CHUNK = 1000  # rows per batch of image checks / progress report
+
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab, newline), DEL, C1
+_CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # id and title: no tab or newline either
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_DIRTY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f<\ud800-\udfff]")  # one pass over a row: anything to look at?
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+_DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.DOTALL)
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].+)?", re.DOTALL)
+
+
+@dataclass
+class LoadResult:
+    items: list[Item]  # accepted, in catalog order
+    rejections: list[Rejection]  # every rejected row, with reason code and detail
+    rows_read: int
+    image_meta: dict[str, ImageMeta] = field(default_factory=dict)  # updated cache: images seen this run
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+# -- small text helpers ---------------------------------------------------------------------------------------
+def _text(value: Any) -> str | None:
+    """A catalog cell as a string; None for values that are not text (bytes)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _nfc(s: str) -> str:
+    return s if s.isascii() else unicodedata.normalize("NFC", s)
+
+
+def _control(s: str, strict: bool) -> str:
+    m = (_CONTROL_STRICT if strict else _CONTROL).search(s)
+    return f"U+{ord(m.group()):04X}" if m else ""
+
+
+def _check_text(name: str, value: str, max_chars: int, *, strict: bool = False, markup: bool = True,
+                clean: bool = False) -> None:
+    """too_long, control_chars, markup; ``clean`` says the row holds no control character and no "<"."""
+    if len(value) > max_chars:
+        key = "" if name == "id" else " (catalog.max_field_chars)"
+        raise _Reject("too_long", f"{name} is {len(value)} characters, more than {max_chars}{key}")
+    if clean and not (strict and ("\t" in value or "\n" in value)):
+        return
+    bad = _control(value, strict)
+    if bad:
+        raise _Reject("control_chars", f"{name} contains control character {bad}")
+    if markup and "<" in value:
+        m = _MARKUP.search(value)
+        if m:
+            raise _Reject("markup", f"{name} contains markup: {_show(m.group(), 40)}")
+
+
+def _iso_date(value: str) -> str | None:
+    m = _DATE.fullmatch(value)
+    if not m:
+        return None
+    try:
+        date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if len(value) == 10:
+            return value
+        return datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value).isoformat()
+    except ValueError:
+        return None
+
+
+def _keywords(value: Any, sep: str) -> tuple[list[str], str]:
+    """(cleaned keywords, raw text for the checks)."""
+    if isinstance(value, (list, tuple)):
+        parts = [t for t in (_text(v) for v in value) if t]
+        raw = sep.join(parts)
+    else:
+        raw = _text(value) or ""
+        parts = raw.split(sep) if sep else [raw]
+    out: list[str] = []
+    seen: set[str] = set()
+    for p in parts:
+        k = " ".join(_nfc(p).lower().split())
+        if k and k not in seen:
+            seen.add(k)
+            out.append(k)
+    return out, raw
+
+
+# -- catalog readers: yield (source, row dict or None, bad_row detail) ---------------------------------------------
+Row = tuple[str, "dict[str, Any] | None", str]
+
+
+def _catalog_files(cfg: CatalogSection, root: Path) -> list[Path]:
+    raw = Path(cfg.path)
+    path = raw if raw.is_absolute() else root / raw
+    if any(ch in cfg.path for ch in "*?["):
+        files = [Path(p) for p in sorted(glob.glob(str(path))) if Path(p).is_file()]
+        if not files:
+            raise CatalogError(f"catalog file not found: no file matches {path} (catalog.path = {cfg.path!r})")
+        return files
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS)
+        if not files:
+            raise CatalogError(f"catalog folder {path} holds no .csv, .jsonl or .parquet file (catalog.path)")
+        return files
+    if not path.is_file():
+        raise CatalogError(f"catalog file not found: {path} (catalog.path = {cfg.path!r})")
+    return [path]
+
+
+def _format(path: Path, cfg: CatalogSection) -> str:
+    if cfg.format != "auto":
+        return cfg.format
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise CatalogError(f"{path}: cannot tell the catalog format from the extension {path.suffix!r}; "
+                           "use .csv, .jsonl, .ndjson or .parquet, or set catalog.format to csv, jsonl or parquet")
+    return fmt
+
+
+def _check_columns(path: Path, header: list[str], cfg: CatalogSection) -> None:
+    available = set(header)
+    problems = []
+    for name in CatalogSection.FIELDS:
+        col = cfg.column(name)
+        required = name in ("id", "title", "image")
+        if col not in available and (required or name in cfg.columns):
+            how = "" if name in cfg.columns else ", the default"
+            problems.append(f"column {col!r} (catalog.columns.{name}{how}) not found")
+    if problems:
+        shown = ", ".join(repr(h) for h in header[:60]) + (", ..." if len(header) > 60 else "")
+        raise CatalogError(f"{path}: missing column(s): {'; '.join(problems)}. Available columns: {shown or '(none)'}")
+
+
+def _read_csv(path: Path, cfg: CatalogSection) -> Iterator[Row]:
+    name = path.name
+    old_limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)  # huge fields become too_long rejections, not reader errors
+    try:
+        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            reader = csv.reader(fh)
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise CatalogError(f"{path}: the CSV file is empty (no header row)") from None
+            except csv.Error as exc:
+                raise CatalogError(f"{path}: cannot read the CSV header: {exc}") from None
+            header = [h.strip() for h in header]
+            if _SURROGATE.search("".join(header)):
+                raise CatalogError(f"{path}: the header is not valid UTF-8")
+            _check_columns(path, header, cfg)
+            # duplicate column names: the first one wins
+            keep = [i for i, h in enumerate(header) if h and h not in header[:i]]
+            names = [header[i] for i in keep]
+            width = len(header)
+            id_index = header.index(cfg.column("id"))
+            line = reader.line_num
+            while True:
+                start = line + 1
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    line = reader.line_num
+                    yield f"{name}:{start}", None, f"unreadable CSV row: {exc}"
+                    continue
+                line = reader.line_num
+                if not fields:  # a blank line is not a row
+                    continue
+                if len(fields) != width:
+                    span = f" (the row spans lines {start}-{line}: unbalanced quote?)" if line > start else ""
+                    rid = fields[id_index].strip() if len(fields) > id_index else ""
+                    yield (f"{name}:{start}", {"\0id": rid},
+                           f"expected {width} fields, found {len(fields)}{span}")
+                    continue
+                yield f"{name}:{start}", {n: fields[i] for n, i in zip(names, keep)}, ""
+    finally:
+        csv.field_size_limit(old_limit)
+
+
+def _read_jsonl(path: Path, cfg: CatalogSection) -> Iterator[Row]:
+    name = path.name
+
+    def parse(lineno: int, raw: bytes) -> Row | None:
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"{name}:{lineno}", None, f"not valid UTF-8 (byte {exc.start})"
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            return f"{name}:{lineno}", None, f"invalid JSON: {_show(msg, 80)}"
+        if not isinstance(obj, dict):
+            return f"{name}:{lineno}", None, f"not a JSON object (got {type(obj).__name__})"
+        return f"{name}:{lineno}", {str(k): v for k, v in obj.items()}, ""
+
+    with open(path, "rb") as fh:
+        buffered: list[Row] = []
+        header: dict[str, None] = {}
+        objects = 0
+        lineno = 0
+        for raw in fh:  # peek at the first objects to check the column mapping
+            lineno += 1
+            row = parse(lineno, raw)
+            if row is None:
+                continue
+            buffered.append(row)
+            if row[1] is not None:
+                objects += 1
+                header.update(dict.fromkeys(row[1]))
+                if objects >= 1000:
+                    break
+        if objects:
+            _check_columns(path, list(header), cfg)
+        yield from buffered
+        for raw in fh:
+            lineno += 1
+            row = parse(lineno, raw)
+            if row is not None:
+                yield row
+
+
+def _read_parquet(path: Path, cfg: CatalogSection) -> Iterator[Row]:
+    import pyarrow.parquet as pq
+
+    name = path.name
+    try:
+        pf = pq.ParquetFile(path)
+        header = list(pf.schema_arrow.names)
+    except Exception as exc:
+        raise CatalogError(f"{path}: cannot read the Parquet file: {_show(str(exc), 200)}") from None
+    _check_columns(path, header, cfg)
+    n = 0
+    batches = pf.iter_batches(batch_size=CHUNK)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise CatalogError(f"{path}: cannot read the Parquet file after row {n}: {_show(str(exc), 200)}") from None
+        names = batch.schema.names
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        for values in zip(*columns):
+            n += 1
+            row: dict[str, Any] = {}
+            for k, v in zip(names, values):
+                row.setdefault(k, v)
+            yield f"{name}:row {n}", row, ""
+
+
+READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
+
+
+def _estimate_rows(files: list[Path], cfg: CatalogSection) -> int:
+    total = 0
+    for path in files:
+        fmt = _format(path, cfg)
+        try:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(path).metadata.num_rows
+            elif path.stat().st_size < 256 * 2**20:
+                data = path.read_bytes()
+                total += data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - (fmt == "csv")
+            else:
+                return 0  # unknown
+        except Exception:
+            return 0
+    return min(total, cfg.limit) if cfg.limit > 0 else max(total, 0)
+
+
+def _decode_data_url(value: str) -> bytes:
+    m = _DATA_URL.match(value)
+    if not m:
+        raise _Reject("corrupt_image", "malformed data: URL")
+    mime = m.group(1).strip().lower()
+    if mime and not mime.startswith("image/"):
+        raise _Reject("unsupported_image", f"data: URL of type {_show(mime, 40)} is not an image")
+    if ";base64" not in m.group(2).lower():
+        raise _Reject("unsupported_image", "data: URL is not base64-encoded")
+    return _b64(value[m.end():])
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _Reject("corrupt_image", f"image bytes are not valid base64 ({_one_line(exc)})") from None
+
+
+# -- the loader -----------------------------------------------------------------------------------------------------
+@dataclass
+class _Pending:
+    source: str
+    fields: dict[str, Any]  # id, title, description, category, keywords, date, attributes
+    image: tuple  # ("path", abspath, shown) | ("bytes", data, sha) | ("reject", reason, detail)
+    result: Any = None  # ImageMeta-like outcome filled by the image check
+
+
+class _Loader:
+    def __init__(self, cfg: CatalogSection, root: Path, image_cache_dir: Path,
+                 image_meta: dict[str, ImageMeta] | None, progress: Callable[[int, int], None] | None):
+        self.cfg = cfg
+        self.root = Path(os.path.abspath(root))
+        images_dir = Path(cfg.images_dir)
+        self.images_root = str(images_dir if images_dir.is_absolute() else self.root / images_dir)
+        self.cache_dir = Path(os.path.abspath(image_cache_dir))
+        self.old_meta = image_meta or {}
+        self.meta: dict[str, ImageMeta] = {}
+        self.progress = progress
+        self.items: list[Item] = []
+        self.rejections: list[Rejection] = []
+        self.rows_read = 0
+        self.seen: dict[str, str] = {}  # id -> source of its first row
+        self.pending: list[_Pending | Rejection] = []
+        self.pool: ThreadPoolExecutor | None = None
+        self.clean = False  # the current row has no control character, "<" or surrogate anywhere
+        self.cols = {name: cfg.column(name) for name in CatalogSection.FIELDS}
+        self.mapped = set(self.cols.values())
+
+    # rows -------------------------------------------------------------------------------------------------------
+    def run(self) -> LoadResult:
+        files = _catalog_files(self.cfg, self.root)
+        formats = [_format(p, self.cfg) for p in files]
+        total = _estimate_rows(files, self.cfg) if self.progress else 0
+        limit = self.cfg.limit if self.cfg.limit > 0 else None
+        try:
+            for path, fmt in zip(files, formats):
+                for source, row, error in READERS[fmt](path, self.cfg):
+                    if limit is not None and self.rows_read >= limit:
+                        break
+                    self.rows_read += 1
+                    self.pending.append(self._row(source, row, error))
+                    if len(self.pending) >= CHUNK:
+                        self._flush()
+                        if self.progress:
+                            self.progress(self.rows_read, total)
+                if limit is not None and self.rows_read >= limit:
+                    break
+            self._flush()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+        if self.progress:
+            self.progress(self.rows_read, self.rows_read)
+        return LoadResult(self.items, self.rejections, self.rows_read, self.meta)
+
+    def _row(self, source: str, row: dict[str, Any] | None, error: str) -> _Pending | Rejection:
+        item_id = ""
+        try:
+            if error:
+                item_id = _text((row or {}).get("\0id")) or ""
+                raise _Reject("bad_row", error)
+            assert row is not None
+            texts = [v if isinstance(v, str) else "\n".join(x for x in v if isinstance(x, str))
+                     for v in row.values() if isinstance(v, (str, list))]
+            self.clean = not _DIRTY.search("\n".join(texts))
+            if not self.clean and any(_SURROGATE.search(t) for t in texts):
+                raise _Reject("bad_row", "not valid UTF-8 (or holds a lone surrogate)")
+            cols = self.cols
+            raw_id = _text(row.get(cols["id"]))
+            item_id = _nfc(raw_id.strip()) if raw_id else ""
+            if not item_id:
+                raise _Reject("missing_id", "id is empty")
+            _check_text("id", item_id, MAX_ID_CHARS, strict=True, clean=self.clean)
+            first = self.seen.get(item_id)
+            if first is not None:
+                raise _Reject("duplicate_id", f"duplicate id {_show(item_id, 60)!r} (first seen at {first})")
+            self.seen[item_id] = source
+            title = _nfc((_text(row.get(cols["title"])) or "").strip())
+            if not title:
+                raise _Reject("missing_title", "title is empty")
+            fields = self._fields(row, title)
+            fields["id"] = item_id
+            image = self._image_spec(row.get(cols["image"]))
+            return _Pending(source, fields, image)
+        except _Reject as rej:
+            return Rejection(source, item_id, rej.reason, rej.detail)
+
+    def _fields(self, row: dict[str, Any], title: str) -> dict[str, Any]:
+        cfg, cols, max_chars = self.cfg, self.cols, self.cfg.max_field_chars
+        markup = cfg.markup == "reject"
+        _check_text("title", title, max_chars, strict=True, markup=markup, clean=self.clean)
+        title = " ".join(title.split())
+        out: dict[str, Any] = {"title": title}
+        for name in ("description", "category"):
+            value = _nfc((_text(row.get(cols[name])) or "").strip())
+            if "\r" in value:
+                value = value.replace("\r\n", "\n").replace("\r", "\n")
+            _check_text(name, value, max_chars, markup=markup, clean=self.clean)
+            out[name] = value if name == "description" else " ".join(value.split())
+        keywords, raw = _keywords(row.get(cols["keywords"]), cfg.keywords_separator)
+        _check_text("keywords", raw.strip(), max_chars, markup=markup, clean=self.clean)
+        out["keywords"] = tuple(keywords)
+        attributes = []
+        for key, value in row.items():
+            if key in self.mapped or not key or key == "\0id":
+                continue
+            text = _text(value)
+            if not text:
+                continue
+            text = _nfc(text.strip())
+            if text:
+                _check_text(key, text, max_chars, markup=False, clean=self.clean)
+                attributes.append((key, text))
+        out["attributes"] = tuple(attributes)
+        raw_date = (_text(row.get(cols["date"])) or "").strip()
+        if raw_date:
+            iso = _iso_date(raw_date)
+            if iso is None:
+                raise _Reject("bad_date", f"date {_show(raw_date, 40)!r} is not an ISO date (YYYY-MM-DD[THH:MM:SS])")
+            out["date"] = iso
+        else:
+            out["date"] = ""
+        return out
+
+    def _image_spec(self, value: Any) -> tuple:
+        """Classify the image cell; cheap checks happen here, file / pixel checks in _flush."""
+        try:
+            if isinstance(value, dict):  # {"bytes": ..., "path": ...} (JSONL object, Parquet struct)
+                data = value.get("bytes")
+                if data is None or (isinstance(data, (str, bytes)) and not data):
+                    value = value.get("path")
+                elif isinstance(data, str):
+                    value = data.strip() if data.strip().startswith("data:") else _b64(data)
+                else:
+                    value = data
+            if isinstance(value, (bytes, bytearray, memoryview)):
+                return self._bytes_spec(bytes(value))
+            text = (_text(value) or "").strip()
+            if not text:
+                raise _Reject("missing_image", "image column is empty")
+            if text.startswith("data:"):
+                if len(text) * 3 // 4 > self.cfg.max_image_bytes + 3:
+                    raise _Reject("oversized_image", f"embedded image is about {len(text) * 3 // 4} bytes, "
+                                  f"more than catalog.max_image_bytes ({self.cfg.max_image_bytes})")
+                return self._bytes_spec(_decode_data_url(text))
+            m = _SCHEME.match(text)
+            if m:
+                raise _Reject("remote_image", f"remote images are not fetched: {_show(text)}")
+            path = os.path.abspath(os.path.join(self.images_root, text))
+            return ("path", path, text)
+        except _Reject as rej:
+            return ("reject", rej.reason, rej.detail)
+
+    def _bytes_spec(self, data: bytes) -> tuple:
+        if not data:
+            raise _Reject("missing_image", "image bytes are empty")
+        if len(data) > self.cfg.max_image_bytes:
+            raise _Reject("oversized_image", f"image is {len(data)} bytes, more than catalog.max_image_bytes "
+                          f"({self.cfg.max_image_bytes})")
+        return ("bytes", data, hashlib.sha256(data).hexdigest())
+
+    # images -----------------------------------------------------------------------------------------------------
+    def _cached(self, path: str, size: int, mtime_ns: int) -> ImageMeta | None:
+        entry = self.meta.get(path) or self.old_meta.get(path)
+        if entry and entry[0] == size and entry[1] == mtime_ns and entry[2]:
+            entry = (int(size), int(mtime_ns), str(entry[2]), int(entry[3] or 0), int(entry[4] or 0),
+                     str(entry[5] or ""))
+            if entry[5] != UNVERIFIED or entry[3] * entry[4] > self.cfg.max_image_pixels:
+                return entry
+        return None
+
+    def _flush(self) -> None:
+        jobs: dict[str, list[_Pending]] = {}  # key -> rows waiting for it
+        work: dict[str, tuple] = {}
+        for p in self.pending:
+            if not isinstance(p, _Pending) or p.image[0] == "reject":
+                continue
+            kind, payload, extra = p.image
+            if kind == "path":
+                try:
+                    st = os.stat(payload)
+                except (OSError, ValueError):
+                    p.image = ("reject", "missing_image", f"image not found: {_show(extra)}")
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    p.image = ("reject", "missing_image", f"image is not a file: {_show(extra)}")
+                    continue
+                if st.st_size > self.cfg.max_image_bytes:
+                    p.image = ("reject", "oversized_image", f"image is {st.st_size} bytes, more than "
+                               f"catalog.max_image_bytes ({self.cfg.max_image_bytes})")
+                    continue
+                entry = self._cached(payload, st.st_size, st.st_mtime_ns)
+                if entry is not None:
+                    self.meta[payload] = entry
+                    p.result = (payload, entry)
+                    continue
+                key = payload
+            else:  # bytes: reuse a file already materialised under its sha
+                found = None
+                for ext in dict.fromkeys(IMAGE_FORMATS.values()):
+                    target = str(self.cache_dir / f"{extra}.{ext}")
+                    entry = self.meta.get(target) or self.old_meta.get(target)
+                    if entry and entry[2] == extra and entry[0] == len(payload):
+                        try:
+                            st = os.stat(target)
+                        except OSError:
+                            continue
+                        entry = self._cached(target, st.st_size, st.st_mtime_ns)
+                        if entry is not None:
+                            found = (target, entry)
+                            break
+                if found:
+                    self.meta[found[0]] = found[1]
+                    p.result = found
+                    continue
+                key = "sha:" + extra
+            jobs.setdefault(key, []).append(p)
+            work[key] = p.image
+        if work:
+            results = self._run_jobs(work)
+            for key, waiting in jobs.items():
+                for p in waiting:
+                    p.result = results[key]
+        for p in self.pending:
+            if isinstance(p, Rejection):
+                self.rejections.append(p)
+                continue
+            outcome = self._judge(p)
+            if isinstance(outcome, Rejection):
+                self.rejections.append(outcome)
+            else:
+                self.items.append(outcome)
+        self.pending = []
+
+    def _run_jobs(self, work: dict[str, tuple]) -> dict[str, tuple]:
+        keys = list(work)
+        if len(keys) < 8:
+            return {k: self._job(work[k]) for k in keys}
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="sitegen-load")
+        step = max(16, len(keys) // (4 * self.pool._max_workers) + 1)  # few, larger tasks: less locking
+        parts = [keys[i:i + step] for i in range(0, len(keys), step)]
+        out: dict[str, tuple] = {}
+        for part, results in zip(parts, self.pool.map(lambda ks: [self._job(work[k]) for k in ks], parts)):
+            out.update(zip(part, results))
+        return out
+
+    def _job(self, spec: tuple) -> tuple:
+        """Read / inspect one image; returns (path, ImageMeta) or ("reject", reason, detail). Runs in a thread."""
+        kind, payload, extra = spec
+        max_pixels = self.cfg.max_image_pixels
+        try:
+            if kind == "path":
+                try:
+                    with open(payload, "rb") as fh:
+                        st = os.fstat(fh.fileno())
+                        data = fh.read()
+                except OSError as exc:
+                    return ("reject", "missing_image", f"image cannot be read: {_show(extra)} ({_one_line(exc)})")
+                fmt, w, h, error = inspect_image(data, max_pixels)
+                entry = (st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), w, h, error)
+                return (payload, entry)
+            fmt, w, h, error = inspect_image(payload, max_pixels)
+            if error == UNVERIFIED:
+                return ("reject", "oversized_image", self._pixels_detail(w, h))
+            if error:
+                reason, _, detail = error.partition(": ")
+                return ("reject", reason, detail)
+            target = self.cache_dir / f"{extra}.{IMAGE_FORMATS[fmt]}"
+            try:
+                st = target.stat()
+                if st.st_size != len(payload):
+                    raise FileNotFoundError(target)
+            except OSError:
+                try:
+                    self.cache_dir.mkdir(parents=True, exist_ok=True)
+                    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                    tmp.write_bytes(payload)
+                    os.replace(tmp, target)
+                    st = target.stat()
+                except OSError as exc:  # the cache folder, not the image, is the problem: stop the load
+                    return ("fatal", f"cannot write to the image cache {self.cache_dir}: {_one_line(exc)}")
+            return (str(target), (st.st_size, st.st_mtime_ns, extra, w, h, ""))
+        except Exception as exc:  # never crash the build on one image
+            return ("reject", "corrupt_image", f"image could not be checked ({_one_line(exc)})")
+
+    def _pixels_detail(self, w: int, h: int) -> str:
+        return (f"image is {w}x{h} = {w * h} pixels, more than catalog.max_image_pixels "
+                f"({self.cfg.max_image_pixels})")
+
+    def _judge(self, p: _Pending) -> Item | Rejection:
+        fields = p.fields
+        if p.image[0] == "reject":
+            return Rejection(p.source, fields["id"], p.image[1], p.image[2])
+        result = p.result
+        if result[0] == "fatal":
+            raise CatalogError(result[1])
+        if result[0] == "reject":
+            return Rejection(p.source, fields["id"], result[1], result[2])
+        path, entry = result
+        size, mtime_ns, sha, w, h, error = entry
+        cacheable = not error.startswith("oversized_image")  # Pillow's bomb guard depends on a global limit
+        if cacheable:
+            self.meta[path] = entry
+        if error == UNVERIFIED or (not error and w * h > self.cfg.max_image_pixels):
+            return Rejection(p.source, fields["id"], "oversized_image", self._pixels_detail(w, h))
+        if error:
+            reason, _, detail = error.partition(": ")
+            if reason not in REASONS:
+                reason, detail = "corrupt_image", error
+            return Rejection(p.source, fields["id"], reason, detail)
+        return Item(id=fields["id"], title=fields["title"], image=path, image_sha=sha, width=w, height=h,
+                    description=fields["description"], category=fields["category"], keywords=fields["keywords"],
+                    date=fields["date"], attributes=fields["attributes"], source=p.source)
+
+
+def load_catalog(cfg: CatalogSection, root: Path, *, image_cache_dir: Path,
+                 image_meta: dict[str, ImageMeta] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> LoadResult:
+    """Read the catalog named by ``cfg`` (relative paths resolve against ``root``) and check every row.
+
+    Raises ``CatalogError`` when the catalog cannot be read at all (missing file, unknown format, a mapped
+    column absent). Row-level problems become ``Rejection``s; ``rows_read == len(items) + len(rejections)``.
+    ``image_meta`` is the cache from the previous run; the returned one holds the images seen in this run.
+    ``progress(done, total)`` is called about every 1,000 rows (``total`` is an estimate, 0 when unknown).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", module=r"PIL(\..*)?$")  # EXIF and similar chatter from Pillow
+        return _Loader(cfg, Path(root), Path(image_cache_dir), image_meta, progress).run()

@@ -1,0 +1,1 @@
+"""Trainers and evaluations: VLM fine-tuning data and LoRA, query evaluation, the fashion evaluation."""

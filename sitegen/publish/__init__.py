@@ -1,0 +1,1 @@
+"""Pages, JSON-LD, media, sitemaps, robots.txt and llms.txt."""

@@ -1,0 +1,205 @@
+"""Responsive thumbnails: WebP renditions of every item image, cached by (image sha, width).
+
+A rendition is encoded once and kept in ``cache_dir`` under ``<sha[:2]>/<sha>-<width>.webp``; a rebuild with
+unchanged images only checks that the files exist (no image is opened). Rendition sizes are computed from the
+item's recorded size (``Item.width`` / ``Item.height``, the size after EXIF orientation), so the page can be
+rendered without touching the image. Encoding is deterministic: same source pixels + same libwebp, same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from sitegen.core.models import Item
+from sitegen.core.urls import slugify
+
+WEBP_QUALITY = 80
+WEBP_METHOD = 4
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    url: str  # "/media/<item-slug>-320.webp"
+    width: int
+    height: int
+    file: str = ""  # path of the cached file, relative to the cache folder
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSet:
+    item_id: str
+    renditions: tuple[Rendition, ...]  # ascending width
+
+    @property
+    def largest(self) -> Rendition | None:
+        return self.renditions[-1] if self.renditions else None
+
+    @property
+    def smallest(self) -> Rendition | None:
+        return self.renditions[0] if self.renditions else None
+
+    def srcset(self) -> str:
+        return ", ".join(f"{r.url} {r.width}w" for r in self.renditions)
+
+
+def rendition_sizes(width: int, height: int, widths: Sequence[int]) -> list[tuple[int, int]]:
+    """Target (width, height) pairs: every configured width not larger than the original, plus the original
+    width when it is smaller than the largest configured width. Never upscales."""
+    if width <= 0 or height <= 0:
+        return []
+    wanted = sorted({w for w in widths if 0 < w <= width})
+    if widths and width < max(widths) and width not in wanted:
+        wanted.append(width)
+    if not wanted:  # no widths configured: publish the original size
+        wanted = [width]
+    return [(w, max(1, round(height * w / width))) for w in sorted(wanted)]
+
+
+def _media_slug(item: Item) -> str:
+    return item.slug or slugify(item.id) or item.image_sha[:16]
+
+
+def cache_file(image_sha: str, width: int) -> str:
+    return f"{image_sha[:2]}/{image_sha}-{width}.webp"
+
+
+def image_set_for(item: Item, widths: Sequence[int]) -> ImageSet:
+    """The renditions an item will have (no I/O)."""
+    slug = _media_slug(item)
+    return ImageSet(item.id, tuple(
+        Rendition(f"/media/{slug}-{w}.webp", w, h, cache_file(item.image_sha, w))
+        for w, h in rendition_sizes(item.width, item.height, widths)))
+
+
+def _prepare(img):
+    """Orient, convert to sRGB-ish RGB / RGBA (alpha kept), drop metadata."""
+    from PIL import ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    icc = img.info.get("icc_profile")
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+    if icc and img.mode in ("RGB", "RGBA", "CMYK"):
+        try:
+            import io
+
+            from PIL import ImageCms
+
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            dst = ImageCms.createProfile("sRGB")
+            out_mode = "RGBA" if img.mode == "RGBA" else "RGB"
+            img = ImageCms.profileToProfile(img, src, dst, outputMode=out_mode)
+        except Exception:  # a broken profile: keep the pixels as they are
+            pass
+    target = "RGBA" if has_alpha else "RGB"
+    if img.mode != target:
+        img = img.convert(target)
+    img.info.pop("icc_profile", None)
+    img.info.pop("exif", None)
+    return img
+
+
+def encode_renditions(path: str, targets: list[tuple[int, int, Path]]) -> None:
+    """Open ``path`` once and write each (width, height, file) target as WebP (atomically)."""
+    from PIL import Image
+
+    with Image.open(path) as src:
+        biggest = max(w for w, _, _ in targets)
+        if src.format == "JPEG":  # decode at a reduced scale when that is still large enough
+            src.draft("RGB", (biggest * 2, biggest * 2))
+        img = _prepare(src)
+        img.load()
+        for w, h, dest in sorted(targets, key=lambda t: -t[0]):
+            out = img if (w, h) == img.size else img.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            out.save(tmp, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
+            os.replace(tmp, dest)
+
+
+def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Path, *,
+                    progress: Progress | None = None, workers: int = 0) -> dict[str, ImageSet]:
+    """Encode (or find in the cache) every rendition of every item. Returns item id -> ImageSet.
+
+    Items whose image cannot be read are left out of the result (their pages show no image); the loader
+    normally rejects such rows before this stage."""
+    cache_dir = Path(cache_dir)
+    sets: dict[str, ImageSet] = {}
+    # one job per source image (several items may share the same image bytes)
+    jobs: dict[str, tuple[str, dict[str, tuple[int, int, Path]], list[str]]] = {}
+    for item in items:
+        image_set = image_set_for(item, widths)
+        sets[item.id] = image_set
+        for r in image_set.renditions:
+            target = cache_dir / r.file
+            job = jobs.get(item.image_sha)
+            if job is not None and r.file in job[1]:
+                continue
+            if not os.path.exists(target):
+                job = jobs.setdefault(item.image_sha, (item.image, {}, []))
+                job[1][r.file] = (r.width, r.height, target)
+        if item.image_sha in jobs:
+            jobs[item.image_sha][2].append(item.id)
+    todo = [jobs[sha] for sha in sorted(jobs)]
+    total = len(items)
+    done = total - sum(len(job[2]) for job in todo)
+    if progress:
+        progress(done, total)
+    if not todo:
+        return sets
+
+    def work(job) -> list[str]:
+        path, targets, item_ids = job
+        try:
+            encode_renditions(path, list(targets.values()))
+            return []
+        except Exception:  # unreadable / vanished image
+            return item_ids
+
+    workers = workers or min(8, os.cpu_count() or 1)
+    failed: list[str] = []
+    with ThreadPoolExecutor(max(1, min(workers, len(todo)))) as pool:  # Pillow releases the GIL while it works
+        for n, (job, result) in enumerate(zip(todo, pool.map(work, todo)), start=1):
+            failed.extend(result)
+            done += len(job[2])
+            if progress and (n % 200 == 0 or n == len(todo)):
+                progress(done, total)
+    for item_id in failed:
+        sets.pop(item_id, None)
+    return sets
+
+
+def _place(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        dst.unlink()
+        os.link(src, dst)
+    except OSError:  # another file system, or links not supported
+        shutil.copyfile(src, dst)
+
+
+def publish_media(sets: dict[str, ImageSet], cache_dir: Path, out_dir: Path) -> int:
+    """Hard-link (or copy) every cached rendition to ``out_dir/media/...``. Returns the number of files placed."""
+    cache_dir, out_dir = Path(cache_dir), Path(out_dir)
+    made: set[Path] = set()
+    placed = 0
+    for key in sorted(sets):
+        for r in sets[key].renditions:
+            dst = out_dir / r.url.lstrip("/")
+            if dst.parent not in made:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dst.parent)
+            src = cache_dir / r.file
+            if not src.exists():
+                continue
+            _place(src, dst)
+            placed += 1
+    return placed

@@ -1,0 +1,594 @@
+"""Render the site plan to HTML with Jinja2.
+
+Each page gets a *context* of plain data (strings, numbers, lists, dicts) built from the plan; the same
+context feeds the templates and the JSON-LD graph, and its canonical JSON (with the templates' fingerprint
+and the site settings) is the page's ``render_key``. A page whose key did not change since the previous
+build is hard-linked from the previous output instead of being rendered again.
+
+Links: a page draws exactly the links of ``SitePlan.links(page)`` (header, breadcrumbs, body, pagination,
+footer); a link to the page itself is shown as text with ``aria-current="page"``, as the plan leaves it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from sitegen.publish import jsonld
+from sitegen.core import urls
+from sitegen.core.config import Config
+from sitegen.publish.media import ImageSet
+from sitegen.core.models import ImageEntry, Item, PageRecord, Site
+from sitegen.distribute.plan import PagePlan, SitePlan
+
+PACKAGED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+FALLBACK_TEMPLATES = Path(__file__).resolve().parent / "_templates"
+TEMPLATES = {"home": "home.html", "hub": "hub.html", "collection": "collection.html", "item": "item.html",
+             "page": "page.html"}
+TITLE_MAX = 60
+DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
+CARD_SIZES = "(min-width: 1240px) 230px, (min-width: 900px) 22vw, (min-width: 600px) 30vw, 46vw"
+MAIN_SIZES = "(min-width: 960px) 560px, 100vw"
+QUESTION_WORDS = {"how", "what", "which", "why", "where", "when", "who", "can", "is", "are", "do", "does"}
+COLOUR_ATTRS = ("colours", "colors", "colour", "color", "base_colour", "base_color")
+PROGRESS_EVERY = 500
+
+Progress = Callable[[int, int], None]
+
+
+# -- templates ----------------------------------------------------------------------------------------
+def packaged_templates() -> Path:
+    return PACKAGED_TEMPLATES if PACKAGED_TEMPLATES.is_dir() else FALLBACK_TEMPLATES
+
+
+def template_dirs(cfg: Config) -> list[Path]:
+    """The site's own template folder (when it exists) first, then the packaged templates."""
+    packaged = packaged_templates()
+    own = cfg.path(cfg.build.templates)
+    dirs = [packaged]
+    if own.is_dir() and own.resolve() != packaged.resolve():
+        dirs.insert(0, own)
+    return dirs
+
+
+def make_environment(dirs: list[Path]):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    class PlainDataEnvironment(Environment):
+        """Contexts are plain dicts: look ``p.title`` up as a key first (a failed attribute lookup per
+        access is a large part of render time)."""
+
+        def getattr(self, obj, attribute):
+            if type(obj) is dict:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return Environment.getattr(self, obj, attribute)
+
+    env = PlainDataEnvironment(loader=FileSystemLoader([str(d) for d in dirs]), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False,
+                      keep_trailing_newline=True, cache_size=-1)
+    env.filters["plural"] = plural
+    return env
+
+
+def plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def install_card_cache(env) -> None:
+    """A ``card(c, eager)`` global: the ``card`` macro of macros.html, rendered once per item and variant
+    (a macro call costs more than the rest of a card's page, and an item shows on many pages)."""
+    macro = env.get_template("macros.html").module.card
+    cache: dict[tuple[str, bool], object] = {}
+
+    def card(c: dict, eager: bool = False):
+        key = (c["path"], bool(eager))
+        html = cache.get(key)
+        if html is None:
+            html = cache[key] = macro(c, bool(eager))
+        return html
+
+    env.globals["card"] = card
+
+
+def templates_fingerprint(dirs: list[Path]) -> str:
+    """Hash of every template (not the static assets) in search order, and of the code that builds pages."""
+    h = hashlib.sha256()
+    for n, d in enumerate(dirs):
+        h.update(f"dir:{n}:{len(dirs)}\0".encode())
+        for f in sorted(p for p in d.rglob("*") if p.is_file() and p.suffix != ".md"
+                        and "assets" not in p.relative_to(d).parts):
+            h.update(f.relative_to(d).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    for module in (__file__, jsonld.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()
+
+
+def copy_assets(dirs: list[Path], out_dir: Path) -> int:
+    """``templates/assets/*`` (packaged first, then the site's own, which wins) -> ``out_dir/assets/``."""
+    placed = 0
+    for d in reversed(dirs):
+        src = d / "assets"
+        if not src.is_dir():
+            continue
+        for f in sorted(src.rglob("*")):
+            if f.is_file():
+                dest = out_dir / "assets" / f.relative_to(src)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(f, dest)
+                placed += 1
+    return placed
+
+
+# -- text helpers -------------------------------------------------------------------------------------
+def clean(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters at a word boundary, adding an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-–|") + "…"
+
+
+def sentence(text: str) -> str:
+    text = clean(text)
+    return text if not text or text[-1] in ".!?…" else text + "."
+
+
+def capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def join_words(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def compose(parts: list[str], pad: list[str] = (), limit: int = DESCRIPTION_MAX) -> str:
+    """Join sentences while they fit in ``limit``; add ``pad`` sentences while the text is shorter than the
+    minimum. The first sentence is clipped when it alone is too long."""
+    out = ""
+    for part in [p for p in parts if p]:
+        candidate = f"{out} {part}".strip()
+        if len(candidate) <= limit:
+            out = candidate
+        elif not out:
+            out = clip(part, limit)
+    for part in pad:
+        if len(out) >= DESCRIPTION_MIN:
+            break
+        candidate = f"{out} {part}".strip()
+        out = candidate if len(candidate) <= limit else clip(candidate, limit)
+    return out
+
+
+def is_question(topic: str) -> bool:
+    words = topic.strip().split()
+    return bool(words) and (topic.rstrip().endswith("?") or words[0].lower() in QUESTION_WORDS)
+
+
+def colours_of(item: Item) -> list[str]:
+    for name in COLOUR_ATTRS:
+        value = item.attr(name)
+        if value:
+            parts = [clean(v) for v in value.replace(";", ",").replace("|", ",").replace("/", ",").split(",")]
+            return [p for p in parts if p]
+    return []
+
+
+def title_tag(name: str, site_title: str, suffix: str = "") -> str:
+    """``name + suffix + " | " + site title``, the name clipped at a word so the whole stays ≲ 60 chars."""
+    tail = f" | {site_title}" if site_title and name != site_title else ""
+    if TITLE_MAX - len(tail) - len(suffix) < 25:  # a long site name: the page's own words matter more
+        tail = ""
+    return clip(name, max(TITLE_MAX - len(tail) - len(suffix), 20)) + suffix + tail
+
+
+class Card:
+    """An item as a card on listing pages (shared by every page that shows it). It enters a page's
+    render key as its own digest, so a hub page does not re-serialise 120 cards to hash itself."""
+
+    __slots__ = ("path", "title", "img", "ld", "digest")
+
+    def __init__(self, path: str, title: str, img: dict | None, ld: dict):
+        self.path, self.title, self.img, self.ld = path, title, img, ld
+        data = _digest({"path": path, "title": title, "img": img, "ld": ld})
+        self.digest = "card:" + hashlib.sha256(data).hexdigest()
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+
+def _card_digest(obj):
+    if isinstance(obj, Card):
+        return obj.digest
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _digest(data) -> bytes:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=_card_digest).encode("utf-8")
+
+
+# -- contexts -----------------------------------------------------------------------------------------
+class Contexts:
+    """Builds every page's template context; per-item data is computed once and shared between pages."""
+
+    def __init__(self, plan: SitePlan, site: Site, cfg: Config, images: dict[str, ImageSet], logo_url: str = ""):
+        self.plan, self.site, self.cfg, self.images = plan, site, cfg, images
+        self.base = cfg.site.base_url.rstrip("/")
+        self.site_title = clean(cfg.site.title)
+        self.hub_of: dict[str, str] = {}
+        for hub in plan.hubs.values():
+            for item_id in hub.item_ids:
+                self.hub_of.setdefault(item_id, hub.slug)
+        self.topics: dict[str, list[str]] = {
+            item_id: [clean(plan.collections[s].topic) for s in slugs if s in plan.collections]
+            for item_id, slugs in site.annotations.items()}
+        self._cards: dict[str, Card] = {}
+        self._summaries: dict[str, str] = {}
+        self.globals = {
+            "site": {"title": self.site_title, "description": clean(cfg.site.description),
+                     "language": cfg.site.language, "base_url": self.base + "/",
+                     "organization": clean(cfg.site.organization), "logo": logo_url},
+            "nav": [{"name": plan.hubs[s].name, "path": urls.hub_url(s)} for s in plan.nav_hubs],
+            "footer": [{"name": plan.text_pages[s].title, "path": urls.text_page_url(s)} for s in plan.footer],
+        }
+        self.meta = self._titles_and_descriptions()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    # per-item data -------------------------------------------------------------------------------
+    def img(self, item_id: str, sizes: str = CARD_SIZES) -> dict | None:
+        image_set = self.images.get(item_id)
+        if not image_set or not image_set.renditions:
+            return None
+        rs = image_set.renditions
+        src = next((r for r in rs if r.width >= 320), rs[-1])
+        return {"src": src.url, "srcset": ", ".join(f"{r.url} {r.width}w" for r in rs), "sizes": sizes,
+                "width": src.width, "height": src.height}
+
+    def image_ld(self, item: Item, keywords: list[str]) -> dict | None:
+        """The item image's ImageObject, or None when the item has no published image."""
+        image_set = self.images.get(item.id)
+        if not image_set or not image_set.renditions:
+            return None
+        largest = image_set.renditions[-1]
+        return jsonld.image_object(
+            page_url=self.url(urls.item_url(item.slug)), name=clean(item.title),
+            caption=clean(item.description) or clean(item.title), content_url=self.url(largest.url),
+            thumbnail_url=self.url(image_set.renditions[0].url), width=largest.width, height=largest.height,
+            keywords=keywords, date=item.date)
+
+    def card(self, item_id: str) -> Card:
+        card = self._cards.get(item_id)
+        if card is None:
+            item = self.plan.items[item_id]
+            card = Card(urls.item_url(item.slug), clean(item.title), self.img(item_id),
+                        self.image_ld(item, self.topics.get(item_id, [])))
+            self._cards[item_id] = card
+        return card
+
+    def og_image(self, item_id: str | None) -> dict | None:
+        image_set = self.images.get(item_id) if item_id else None
+        if not image_set or not image_set.renditions:
+            return None
+        r = image_set.renditions[-1]
+        return {"url": self.url(r.url), "width": r.width, "height": r.height,
+                "alt": clean(self.plan.items[item_id].title)}
+
+    # titles and descriptions ---------------------------------------------------------------------
+    def _raw_meta(self, page: PagePlan) -> tuple[str, str, str]:
+        """(display name, title suffix, description) before de-duplication."""
+        plan, site_title = self.plan, self.site_title
+        if page.kind == "home":
+            n_items = len(plan.items)
+            facts = f"{n_items:,} images in {len(plan.hubs)} categories"
+            if plan.collections:
+                facts += f" and {len(plan.collections):,} collections"
+            return site_title, "", compose([sentence(self.cfg.site.description), sentence(facts + f" on {site_title}")])
+        if page.kind == "hub":
+            hub = plan.hubs[page.key]
+            n = len(hub.item_ids)
+            pad = [f"Browse all {hub.name} images on {site_title}."]
+            if page.page_number > 1:
+                first = (page.page_number - 1) * self.cfg.build.hub_page_size + 1
+                last = first + len(page.items) - 1
+                return (hub.name, f" – page {page.page_number}", compose(
+                    [f"{hub.name}, page {page.page_number} of {len(page.pagination)}: images {first:,}–{last:,} "
+                     f"of {n:,}."], pad))
+            topics = [clean(plan.collections[s].topic) for s in hub.collection_slugs[:3] if s in plan.collections]
+            first = f"{n:,} images in {hub.name}"
+            if topics:
+                first += (f", in {len(hub.collection_slugs)} collections such as " if len(hub.collection_slugs) > 1
+                          else ", in the collection ") + join_words(topics)
+            return hub.name, "", compose([sentence(first)], pad)
+        if page.kind == "collection":
+            coll = plan.collections[page.key]
+            hub_name = clean(coll.hub)
+            return (capitalise(clean(coll.topic)), "", compose(
+                [self.summary(page.key)], [f"{len(coll.item_ids)} images in {hub_name} on {site_title}."]))
+        if page.kind == "item":
+            item = plan.items[page.key]
+            hub_name = plan.hubs[self.hub_of[item.id]].name if item.id in self.hub_of else (item.category or "")
+            colours = colours_of(item)
+            fact = f"In {hub_name}" if hub_name else ""
+            if colours:
+                fact += (", colour " if len(colours) == 1 else ", colours ") + join_words(colours)
+            topics = self.topics.get(item.id, [])
+            parts = [sentence(item.description or item.title), sentence(fact),
+                     sentence("Featured in " + join_words(topics[:3])) if topics else "",
+                     sentence("Keywords: " + ", ".join(item.keywords[:6])) if item.keywords else ""]
+            return clean(item.title), "", compose(parts, [f"More {hub_name} images on {site_title}."])
+        text = plan.text_pages[page.key]
+        return clean(text.title), "", clean(text.description) or compose([], [f"{text.title} – {site_title}."])
+
+    def _titles_and_descriptions(self) -> dict[str, tuple[str, str, str]]:
+        """path -> (title tag, description, og title); titles and descriptions made unique site-wide."""
+        raw = {p.path: (p, *self._raw_meta(p)) for p in self.plan.pages}
+        titles = {path: title_tag(name, self.site_title, suffix) for path, (_, name, suffix, _) in raw.items()}
+        descs = {path: d for path, (_, _, _, d) in raw.items()}
+        for path, (is_id, label) in _duplicates(titles, raw).items():
+            _, name, suffix, _ = raw[path]
+            titles[path] = title_tag(name, self.site_title, f"{suffix} ({label})" if is_id else f"{suffix} #{label}")
+        for path, (is_id, label) in _duplicates(descs, raw).items():
+            kind = raw[path][0].kind
+            tag = f" Item {label}." if is_id and kind == "item" else (f" ({label})" if is_id else f" (#{label})")
+            descs[path] = clip(descs[path], DESCRIPTION_MAX - len(tag)) + tag
+        return {path: (titles[path], descs[path], name + suffix) for path, (_, name, suffix, _) in raw.items()}
+
+    def summary(self, slug: str) -> str:
+        """The collection's summary, or one built from catalog facts when it has none."""
+        if slug not in self._summaries:
+            self._summaries[slug] = self._summary(slug)
+        return self._summaries[slug]
+
+    def _summary(self, slug: str) -> str:
+        coll = self.plan.collections[slug]
+        if clean(coll.summary):
+            return clean(coll.summary)
+        items = [self.plan.items[i] for i in coll.item_ids if i in self.plan.items]
+        counts: dict[str, int] = {}
+        colours: dict[str, int] = {}
+        for item in items:
+            counts[item.category or "Other"] = counts.get(item.category or "Other", 0) + 1
+            for c in colours_of(item):
+                colours[c.lower()] = colours.get(c.lower(), 0) + 1
+        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        text = f"{len(items)} images. Main categories: " + ", ".join(f"{k} ({v})" for k, v in top) + "."
+        if colours:
+            main = sorted(colours.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            text += " Main colours: " + ", ".join(k for k, _ in main) + "."
+        dates = sorted(i.date[:4] for i in items if i.date[:4].isdigit())
+        if dates:
+            text += f" Dated {dates[0]}." if dates[0] == dates[-1] else f" Dated {dates[0]}–{dates[-1]}."
+        return text
+
+    # page contexts -------------------------------------------------------------------------------
+    def context(self, page: PagePlan) -> dict:
+        title, description, og_title = self.meta[page.path]
+        ctx = {"kind": page.kind, "path": page.path, "url": self.url(page.path), "title": title,
+               "description": description, "og_title": og_title, "h1": page.title, "crumb": page.title,
+               "crumbs": [{"name": n, "path": p} for n, p in page.breadcrumbs],
+               "rel_prev": "", "rel_next": "", "og_image": None}
+        getattr(self, f"_ctx_{page.kind}")(page, ctx)
+        return ctx
+
+    def _collection_link(self, slug: str) -> dict:
+        coll = self.plan.collections[slug]
+        return {"name": capitalise(clean(coll.topic)), "path": urls.collection_url(slug), "count": len(coll.item_ids)}
+
+    def _ctx_home(self, page: PagePlan, ctx: dict) -> None:
+        ctx["h1"] = ctx["crumb"] = self.site_title
+        ctx["intro"] = clean(self.cfg.site.description)
+        hubs = []
+        for slug in page.hubs:
+            hub = self.plan.hubs[slug]
+            hubs.append({"name": hub.name, "path": urls.hub_url(slug), "count": len(hub.item_ids),
+                         "collections": len(hub.collection_slugs),
+                         "card": self.card(hub.item_ids[0]) if hub.item_ids else None})
+        colls = []
+        for slug in page.collections:
+            link = self._collection_link(slug)
+            ids = self.plan.collections[slug].item_ids
+            link["card"] = self.card(ids[0]) if ids else None
+            colls.append(link)
+        ctx["hubs"], ctx["collections"] = hubs, colls
+        ctx["pages"] = [{"name": self.plan.text_pages[s].title, "path": urls.text_page_url(s),
+                         "description": self.plan.text_pages[s].description} for s in page.text_pages]
+        firsts = [self.plan.hubs[s].item_ids[:1] for s in page.hubs]
+        firsts += [self.plan.collections[s].item_ids[:1] for s in page.collections]
+        first = next((ids[0] for ids in firsts if ids and ids[0] in self.images), None)
+        ctx["og_image"] = self.og_image(first)
+
+    def _ctx_hub(self, page: PagePlan, ctx: dict) -> None:
+        hub = self.plan.hubs[page.key]
+        n, pages = len(hub.item_ids), max(1, len(page.pagination))
+        ctx["h1"] = ctx["crumb"] = hub.name if page.page_number == 1 else f"{hub.name} – page {page.page_number}"
+        ctx["name"] = hub.name
+        if page.page_number == 1:
+            intro = f"{n:,} images in {hub.name}"
+            if hub.collection_slugs:
+                intro += f", grouped into {len(hub.collection_slugs):,} " + (
+                    "collection" if len(hub.collection_slugs) == 1 else "collections")
+            ctx["intro"] = intro + "."
+        else:
+            first = (page.page_number - 1) * self.cfg.build.hub_page_size + 1
+            ctx["intro"] = f"Images {first:,}–{first + len(page.items) - 1:,} of {n:,} in {hub.name} (page " \
+                           f"{page.page_number} of {pages})."
+        ctx["collections"] = [self._collection_link(s) for s in page.collections]
+        ctx["cards"] = [self.card(i) for i in page.items]
+        ctx["pagination"] = [{"n": num, "path": path} for num, path in page.pagination]
+        ctx["page_number"] = page.page_number
+        by_number = dict(page.pagination)
+        ctx["rel_prev"] = self.url(by_number[page.page_number - 1]) if page.page_number - 1 in by_number else ""
+        ctx["rel_next"] = self.url(by_number[page.page_number + 1]) if page.page_number + 1 in by_number else ""
+        ctx["og_image"] = self.og_image(page.items[0]) if page.items else None
+
+    def _ctx_collection(self, page: PagePlan, ctx: dict) -> None:
+        coll = self.plan.collections[page.key]
+        topic = capitalise(clean(coll.topic))
+        ctx["h1"] = ctx["crumb"] = topic
+        ctx["summary"] = self.summary(page.key)
+        ctx["question"] = (topic if topic.endswith("?") else topic + "?") if is_question(topic) else ""
+        ctx["hub"] = clean(coll.hub)
+        ctx["cards"] = [self.card(i) for i in page.items]
+        ctx["related"] = [self._collection_link(s) for s in page.collections]
+        ctx["og_image"] = self.og_image(page.items[0]) if page.items else None
+
+    def _ctx_item(self, page: PagePlan, ctx: dict) -> None:
+        item = self.plan.items[page.key]
+        hub = self.plan.hubs.get(self.hub_of.get(item.id, ""))
+        topics = self.topics.get(item.id, [])
+        keywords = [clean(k) for k in item.keywords if clean(k)]
+        ld_keywords = list(dict.fromkeys(topics + keywords))
+        ctx["h1"] = ctx["crumb"] = clean(item.title)
+        ctx["item"] = {
+            "title": clean(item.title), "description": clean(item.description), "keywords": keywords,
+            "colours": colours_of(item), "date": item.date, "width": item.width, "height": item.height,
+            "img": self.img(item.id, MAIN_SIZES), "ld": self.image_ld(item, ld_keywords)}
+        big = self.images.get(item.id)
+        if ctx["item"]["img"] and big:  # the main image shows the largest rendition by default
+            r = big.renditions[-1]
+            ctx["item"]["img"].update(src=r.url, width=r.width, height=r.height)
+        ctx["hub"] = {"name": hub.name if hub else clean(item.category), "path": urls.hub_url(hub.slug) if hub else "",
+                      "linked": bool(hub and hub.slug in page.hubs)}
+        ctx["collections"] = [self._collection_link(s) for s in page.collections]
+        ctx["siblings"] = [self.card(i) for i in page.siblings]
+        ctx["og_image"] = self.og_image(item.id)
+
+    def _ctx_page(self, page: PagePlan, ctx: dict) -> None:
+        text = self.plan.text_pages[page.key]
+        ctx["h1"] = ctx["crumb"] = clean(text.title)
+        ctx["html"] = text.html
+
+
+def _duplicates(values: dict[str, str], raw: dict[str, tuple]) -> dict[str, tuple[bool, str]]:
+    """For every value shared by several pages (compared case-insensitively, as search engines do): path ->
+    (is an item id, label) that tells them apart: the item id when it is short, the image count for a
+    collection, else a running number in path order."""
+    groups: dict[str, list[str]] = {}
+    for path, value in values.items():
+        groups.setdefault(value.casefold(), []).append(path)
+    out: dict[str, tuple[bool, str]] = {}
+    for paths in groups.values():
+        if len(paths) < 2:
+            continue
+        collections = sum(1 for p in paths if raw[p][0].kind == "collection")
+        for n, path in enumerate(sorted(paths), start=1):
+            page = raw[path][0]
+            key = clean(page.key)
+            if page.kind == "item" and 0 < len(key) <= 16:
+                out[path] = (True, key)
+            elif page.kind == "collection" and collections == 1:
+                out[path] = (True, f"{len(page.items)} images")
+            else:
+                out[path] = (False, str(n))
+    return out
+
+
+# -- render -------------------------------------------------------------------------------------------
+def page_images(g: dict, ctx: dict) -> tuple[ImageEntry, ...]:
+    """Images in the page's main content, for the image sitemap (largest rendition, absolute URL)."""
+    lds = [ctx["item"]["ld"]] if ctx["kind"] == "item" else [e["ld"] for e in jsonld.list_entries(g["site"], ctx)]
+    seen: set[str] = set()
+    out = []
+    for ld in lds:
+        if ld and ld["contentUrl"] not in seen:
+            seen.add(ld["contentUrl"])
+            out.append(ImageEntry(ld["contentUrl"], ld["name"], ld.get("caption", "")))
+    return tuple(out)
+
+
+def _publish_logo(cfg: Config, out_dir: Path) -> str:
+    if not cfg.site.logo:
+        return ""
+    for candidate in (cfg.path(cfg.site.logo), cfg.path("content") / cfg.site.logo):
+        if candidate.is_file():
+            dest = out_dir / "assets" / ("logo" + candidate.suffix.lower())
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(candidate, dest)
+            return urls.absolute(cfg.site.base_url, f"/assets/{dest.name}")
+    return ""
+
+
+def _place(src: Path, dest: Path) -> None:
+    try:
+        os.link(src, dest)
+    except FileExistsError:
+        dest.unlink()
+        _place(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def _write(dest: Path, data: bytes) -> None:
+    """Write a new file: an existing one is unlinked first, never truncated, as it may be a hard link
+    shared with the previous build."""
+    try:
+        fh = open(dest, "xb")
+    except FileExistsError:
+        dest.unlink()
+        fh = open(dest, "xb")
+    with fh:
+        fh.write(data)
+
+
+def render_site(plan: SitePlan, site: Site, cfg: Config, images: dict[str, ImageSet], out_dir: Path, *,
+                previous: dict[str, PageRecord], previous_dir: Path | None,
+                progress: Progress | None = None) -> list[PageRecord]:
+    """Write every page of ``plan`` under ``out_dir`` (and the static assets); one PageRecord per page."""
+    from markupsafe import Markup
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dirs = template_dirs(cfg)
+    env = make_environment(dirs)
+    install_card_cache(env)
+    copy_assets(dirs, out_dir)
+    logo = _publish_logo(cfg, out_dir)
+    contexts = Contexts(plan, site, cfg, images, logo)
+    g = contexts.globals
+    site_key = hashlib.sha256(templates_fingerprint(dirs).encode() + b"\0" + _digest(g)).digest()
+    templates = {kind: env.get_template(name) for kind, name in TEMPLATES.items()}
+    in_place = previous_dir is not None and Path(previous_dir).resolve() == out_dir.resolve()
+    made_dirs: set[Path] = set()
+    records: list[PageRecord] = []
+    total = len(plan.pages)
+    for n, page in enumerate(plan.pages, start=1):
+        ctx = contexts.context(page)
+        key = hashlib.sha256(site_key + _digest(ctx)).hexdigest()
+        rel = urls.output_file(page.path)
+        dest = out_dir / rel
+        if dest.parent not in made_dirs:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            made_dirs.add(dest.parent)
+        prev = previous.get(page.path)
+        src = previous_dir / rel if previous_dir is not None else None
+        if prev is not None and prev.render_key == key and src is not None and src.is_file():
+            if not in_place:
+                _place(src, dest)
+            records.append(PageRecord(page.path, page.kind, prev.title, prev.description, prev.content_hash,
+                                      prev.images, "", True, key))
+        else:
+            ld = Markup(jsonld.script_json(g["site"], ctx))
+            data = templates[page.kind].render(g=g, p=ctx, ld=ld).encode("utf-8")
+            _write(dest, data)
+            records.append(PageRecord(page.path, page.kind, ctx["title"], ctx["description"],
+                                      hashlib.sha256(data).hexdigest(), page_images(g, ctx), "",
+                                      True, key))
+        if progress and (n % PROGRESS_EVERY == 0 or n == total):
+            progress(n, total)
+    return records
