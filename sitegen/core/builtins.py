@@ -1,0 +1,15 @@
+"""The built-in implementations of every extension point, registered exactly as a plugin would register its
+own (lazily: naming one here imports nothing until a site chooses it). See EXTENDING.md."""
+
+from sitegen.core.registry import register
+
+BUILTINS: dict[str, dict[str, str]] = {
+    "generator": {
+        "retrieval": "sitegen.represent.run:make_retrieval_generator",
+        "vlm": "sitegen.represent.run:make_vlm_generator",
+    },
+}
+
+for _kind, _entries in BUILTINS.items():
+    for _name, _ref in _entries.items():
+        register(_kind, _name, _ref)
