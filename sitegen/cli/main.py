@@ -274,7 +274,7 @@ def eval_queries(config_path, overrides, heldout, generated, from_store, json_ou
 def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, synthetic) -> None:
     """Fine-tuning data from search-console exports (query, page, clicks, impressions, ctr, position) joined
     to the catalog's items: the retain rule, top-N per image, stratified 30/30/40 sample, chat-format JSONL."""
-    from sitegen.pipeline.build import assign_slugs
+    from sitegen.distribute.slugs import assign_slugs
     from sitegen.ingest.load import load_catalog
     from sitegen.store.db import Store
     from sitegen.learn.traindata import write_training_files

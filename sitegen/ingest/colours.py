@@ -9,7 +9,7 @@ background that touches the image border (product photos on white), unless that 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -194,3 +194,17 @@ def pixel_colours(items: Sequence[Item], store: Store | None = None, *,
     colours the retrieval generator uses when the catalog names none."""
     return {item_id: [n for n, share in t.colours if share >= min_share][:k]
             for item_id, t in cached_traits(items, store).items()}
+
+
+def with_pixel_colours(items: list[Item], store: Store) -> list[Item]:
+    """Items whose catalog names no colour get the colour words computed from their pixels as ``colour``
+    attributes (one per colour), so relevance, summaries, embeddings and item facts all see them."""
+    def has_colour(item: Item) -> bool:
+        return any("colour" in k.lower() or "color" in k.lower() for k, _ in item.attributes)
+
+    todo = [i for i in items if not has_colour(i)]
+    if not todo:
+        return items
+    names = pixel_colours(todo, store)
+    return [replace(i, attributes=i.attributes + tuple(("colour", c) for c in names.get(i.id, ())))
+            if i.id in names and not has_colour(i) else i for i in items]

@@ -161,7 +161,7 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     docstring). ``work_dir`` keeps the subset, the image cache, the index and a store whose embedding cache
     makes a second run fast. ``progress(stage)`` returns a ``(done, total)`` callback or None."""
     from sitegen.distribute.annotate import annotate, annotation_mix
-    from sitegen.pipeline.build import item_text
+    from sitegen.core.text import item_text
     from sitegen.aggregate.collect import collect, make_topics
     from sitegen.engines.embed import Embedder
     from sitegen.engines.index import build_index, load_or_build, recall_at_k
