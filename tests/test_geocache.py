@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 from sitegen.pipeline import cache as geocache
+from sitegen.pipeline.geo import geo_key
 from sitegen.core.config import load_config
 from sitegen.core.models import Collection, Hub, Item, Site
 from sitegen.store.db import Store
@@ -16,11 +17,11 @@ def test_round_trip_and_invalidation(tmp_path):
     (tmp_path / "site.toml").write_text("")
     cfg = load_config(tmp_path / "site.toml")
     s = site()
-    key = geocache.fingerprint(cfg, s)
-    assert key == geocache.fingerprint(cfg, site())
-    assert key != geocache.fingerprint(cfg, replace(s, items=[replace(s.items[0], title="Green Apple")] + s.items[1:]))
+    key = geo_key(cfg, s)
+    assert key == geo_key(cfg, site())
+    assert key != geo_key(cfg, replace(s, items=[replace(s.items[0], title="Green Apple")] + s.items[1:]))
     cfg.collect.min_items = 7
-    assert key != geocache.fingerprint(cfg, s)
+    assert key != geo_key(cfg, s)
 
     built = replace(s, collections=[Collection("red-apple", "red apple", "description", "Food", ("i0", "i1"),
                                                (0.9, 0.8), ("x",), "2 images.")],

@@ -8,6 +8,15 @@ BUILTINS: dict[str, dict[str, str]] = {
         "retrieval": "sitegen.represent.run:make_retrieval_generator",
         "vlm": "sitegen.represent.run:make_vlm_generator",
     },
+    "topic_source": {
+        "queries": "sitegen.aggregate.topics:query_topics",
+    },
+    "annotator": {
+        "similarity": "sitegen.distribute.stage:similarity_annotator",
+    },
+    "runner": {
+        "local": "sitegen.pipeline.runner:LocalRunner",
+    },
 }
 
 for _kind, _entries in BUILTINS.items():

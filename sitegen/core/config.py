@@ -88,7 +88,7 @@ class ServeSection:
 
 @dataclass
 class RepresentSection:
-    generator: Literal["retrieval", "vlm"] = "retrieval"
+    generator: str = "retrieval"  # a registered query generator: retrieval, vlm, or a plugin's
     min_queries: int = field(default=5, metadata=_check(_positive, "must be > 0"))
     max_queries: int = field(default=7, metadata=_check(_positive, "must be > 0"))
     mix: dict[str, float] = field(default_factory=lambda: {"description": 0.3, "style": 0.3, "use_case": 0.4})
@@ -128,6 +128,7 @@ class CollectSection:
     duplicate_jaccard: float = field(default=0.8, metadata=_check(_unit, "must be between 0 and 1"))
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
     max_collections: int = 0  # 0 = no cap
+    topic_sources: list[str] = field(default_factory=lambda: ["queries"])  # registered topic sources, in order
 
 
 @dataclass
@@ -138,6 +139,7 @@ class LinkSection:
     related_max: int = 8
     home_collections: int = 24
     max_depth: int = 3
+    annotator: str = "similarity"  # a registered annotator
 
 
 @dataclass
@@ -163,6 +165,11 @@ class VlmSection:
 
 
 @dataclass
+class RunnerSection:
+    kind: str = "local"  # a registered runner of the GEO stages
+
+
+@dataclass
 class Config:
     site: SiteSection = field(default_factory=SiteSection)
     catalog: CatalogSection = field(default_factory=CatalogSection)
@@ -174,6 +181,7 @@ class Config:
     collect: CollectSection = field(default_factory=CollectSection)
     link: LinkSection = field(default_factory=LinkSection)
     vlm: VlmSection = field(default_factory=VlmSection)
+    runner: RunnerSection = field(default_factory=RunnerSection)
     root: Path = field(default_factory=Path.cwd)  # folder of site.toml; relative paths resolve against it
     warnings: list[str] = field(default_factory=list)
 
@@ -272,10 +280,30 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
     for name in cfg.catalog.columns:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
+    _check_plugins(cfg, errors)
     if cfg.represent.generator == "vlm" and not cfg.vlm.model:
         errors.append("vlm.model: required when represent.generator = 'vlm'")
     if cfg.vlm.backend == "openai" and cfg.represent.generator == "vlm" and not cfg.vlm.base_url:
         errors.append("vlm.base_url: required when vlm.backend = 'openai'")
+
+
+def _check_plugins(cfg: Config, errors: list[str]) -> None:
+    """Every implementation chosen by name must be registered (built-in or through a plugin)."""
+    from sitegen.core import registry
+
+    chosen = [("represent.generator", "generator", [cfg.represent.generator]),
+              ("collect.topic_sources", "topic_source", cfg.collect.topic_sources),
+              ("link.annotator", "annotator", [cfg.link.annotator]),
+              ("runner.kind", "runner", [cfg.runner.kind])]
+    for key, kind, values in chosen:
+        known = registry.names(kind)
+        for value in values:
+            if value not in known:
+                errors.append(f"{key}: unknown {kind.replace('_', ' ')} {value!r} (registered: {', '.join(known)})")
+    if not cfg.collect.topic_sources:
+        errors.append("collect.topic_sources: name at least one topic source")
+    elif len(set(cfg.collect.topic_sources)) != len(cfg.collect.topic_sources):
+        errors.append("collect.topic_sources: a topic source is named twice")
 
 
 def parse_override(text: str) -> tuple[str, Any]:

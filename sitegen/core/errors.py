@@ -44,3 +44,7 @@ class BuildError(SitegenError):
 
 class ModelError(SitegenError):
     """A model or backend could not be loaded or reached."""
+
+
+class PluginError(SitegenError, LookupError):
+    """An extension point or a plugin name is unknown, taken twice, or a plugin failed to load."""

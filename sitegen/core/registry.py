@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from sitegen.core.errors import PluginError
+
 ENTRY_POINT_GROUP = "sitegen.plugins"
 
 KINDS: dict[str, str] = {
@@ -32,8 +34,7 @@ _entries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
 _plugins_loaded = False
 
 
-class RegistryError(LookupError):
-    """An unknown kind or name; the message lists what is registered."""
+RegistryError = PluginError  # an unknown kind or name; the message lists what is registered
 
 
 def register(kind: str, name: str, obj: Any = None, *, replace: bool = False) -> Any:

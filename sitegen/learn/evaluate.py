@@ -24,7 +24,6 @@ relevance scorer and the ground truth here.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 import time
 from collections import Counter
@@ -35,7 +34,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from sitegen.core.config import CatalogSection, Config
-from sitegen.core.models import QUERY_CATEGORIES, Collection, Item
+from sitegen.core.models import QUERY_CATEGORIES, Collection
 
 ProgressFactory = Callable[[str], Callable[[int, int], None] | None]
 COLUMNS = ("id", "title", "master_category", "sub_category", "article_type", "base_colour", "usage", "image")
@@ -157,96 +156,71 @@ def write_subset(rows: Sequence[dict[str, str]], path: Path) -> Path:
 
 def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0, cfg: Config | None = None,
                      work_dir: Path, progress: ProgressFactory | None = None) -> dict:
-    """Run the pipeline on a seeded subset of ``dataset_dir/catalog.csv`` and measure it (see the module
-    docstring). ``work_dir`` keeps the subset, the image cache, the index and a store whose embedding cache
-    makes a second run fast. ``progress(stage)`` returns a ``(done, total)`` callback or None."""
-    from sitegen.distribute.annotate import annotate, annotation_mix
-    from sitegen.core.text import item_text
-    from sitegen.aggregate.collect import collect, make_topics
-    from sitegen.engines.embed import Embedder
-    from sitegen.engines.index import build_index, load_or_build, recall_at_k
-    from sitegen.ingest.load import load_catalog
-    from sitegen.represent.postprocess import PostProcessor
-    from sitegen.represent.run import make_generator, represent
-    from sitegen.store.db import Store
-
-    progress = progress or (lambda _name: None)
-    cfg = cfg or Config()
-    dataset_dir, work_dir = Path(dataset_dir), Path(work_dir)
-    seconds: dict[str, float] = {}
-    clock = [time.perf_counter()]
-
-    def lap(name: str) -> None:
-        now = time.perf_counter()
-        seconds[name] = round(now - clock[0], 2)
-        clock[0] = now
-
+    """Run the build's own pipeline (``gather_site`` + ``run_geo``) on a seeded subset of
+    ``dataset_dir/catalog.csv`` and measure it (see the module docstring). ``work_dir`` keeps the subset and a
+    site store (image cache, index, embeddings) that makes a second run fast. ``progress(stage)`` returns a
+    ``(done, total)`` callback or None."""
     rows = read_rows(dataset_dir)
     truth = Truth(rows)
     chosen = subset(rows, n_items, seed)
+    dataset_dir, work_dir = Path(dataset_dir), Path(work_dir)
     csv_path = write_subset(chosen, work_dir / f"catalog-{len(chosen)}-seed{seed}.csv")
-    cfg = replace(cfg, catalog=fashion_catalog_section(csv_path, dataset_dir), root=work_dir)
-    store = Store(work_dir / "eval.duckdb")
+    cfg = cfg or Config()
+    cfg = replace(cfg, catalog=fashion_catalog_section(csv_path, dataset_dir), root=work_dir,
+                  build=replace(cfg.build, store=str(work_dir / f"store-{len(chosen)}-seed{seed}" / "site.duckdb")))
+    return evaluate_site(cfg, truth, seed=seed, progress=progress, dataset=str(dataset_dir))
+
+
+def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: ProgressFactory | None = None,
+                  dataset: str = "") -> dict:
+    """Gather the site of ``cfg`` and run the GEO pipeline exactly as ``sitegen build`` does, then measure
+    its collections against ``truth``."""
+    from sitegen.distribute.annotate import annotation_mix
+    from sitegen.engines.index import build_index, recall_at_k
+    from sitegen.pipeline.gather import gather_site
+    from sitegen.pipeline.geo import run_geo
+    from sitegen.store.db import Store
+
+    seconds: dict[str, float] = {}
+
+    def laps(name: str) -> _Lap:
+        return _Lap(seconds, name)
+
+    store = Store(cfg.store_path)
     try:
-        loaded = load_catalog(cfg.catalog, work_dir, image_cache_dir=work_dir / "images",
-                              image_meta=store.image_meta(), progress=progress("load"))
-        store.put_image_meta(loaded.image_meta)
-        items: list[Item] = loaded.items
-        lap("load")
-
-        embedder = Embedder(cfg.embed.model, batch_size=cfg.embed.batch_size, device=cfg.embed.device, store=store)
-        item_vectors = embedder.encode([item_text(i) for i in items], progress=progress("embed"))
-        lap("embed")
-
-        generator = make_generator(cfg, embedder, items, store)
-        try:
-            queries, _dropped_q, qstats = represent(items, generator, PostProcessor(cfg.represent, embedder),
-                                                    progress=progress("represent"))
-        finally:
-            generator.close()
-        lap("represent")
-
-        fingerprint = hashlib.sha256(item_vectors.tobytes() + repr(cfg.index).encode()).hexdigest()[:24]
-        index, _ = load_or_build(item_vectors, cfg.index, work_dir / f"index-{len(items)}-{seed}", fingerprint)
-        lap("index")
-
-        hub_names = {i.id: i.category or "Other" for i in items}
-        topics = make_topics(items, queries, lambda it: hub_names[it.id])
-        topic_vectors = embedder.encode([t.text for t in topics], progress=progress("topics"))
-        lap("topics")
-        collections, dropped, cstats = collect(topics, topic_vectors, items, item_vectors, index, cfg.collect,
-                                               hub_of=lambda it: hub_names[it.id], item_text=item_text,
-                                               progress=progress("collect"))
-        lap("collect")
-
-        by_text = {t.text: v for t, v in zip(topics, topic_vectors)}
-        annotations = annotate(items, collections, item_vectors, {c.slug: by_text[c.topic] for c in collections},
-                               cfg.link, cfg.represent.mix)
-        lap("annotate")
-
+        gathered = gather_site(cfg, store, progress=progress, timer=laps)
+        geo = run_geo(cfg, store, gathered.site, progress=progress, timer=laps, reuse=False)
+        t0 = time.perf_counter()
+        out = geo.outputs.values
+        items = geo.site.items
+        item_vectors, topic_vectors = out["embed"].item_vectors, out["collect"].topic_vectors
+        index = out["index"].index
         exact = build_index(item_vectors, replace(cfg.index, backend="exact"))
         rng = np.random.default_rng(seed)
-        tq = topic_vectors[np.sort(rng.choice(len(topics), min(RECALL_QUERIES, len(topics)), replace=False))]
+        tv = np.stack(list(topic_vectors.values())) if topic_vectors else np.zeros((0, item_vectors.shape[1]))
+        tq = tv[np.sort(rng.choice(len(tv), min(RECALL_QUERIES, len(tv)), replace=False))] if len(tv) else tv
         iq = item_vectors[np.sort(rng.choice(len(items), min(RECALL_QUERIES, len(items)), replace=False))]
         recall_topics = recall_at_k(index, exact, tq, 10) if len(tq) else 1.0
         recall_items = recall_at_k(index, exact, iq, 10) if len(iq) else 1.0
-        lap("recall")
+        seconds["recall"] = round(time.perf_counter() - t0, 2)
     finally:
         store.close()
 
+    collections, annotations, queries = geo.site.collections, geo.site.annotations, geo.queries or []
+    counters = geo.counters
     prec = collection_precision(collections, truth)
     covered = {i for c in collections for i in c.item_ids}
     counts = Counter(len(v) for v in annotations.values())
     report = {
-        "dataset": str(dataset_dir), "seed": seed, "items": len(items), "rows": loaded.rows_read,
-        "rejected": len(loaded.rejections), "hub_column": "article_type",
-        "hubs": len(set(hub_names.values())), "index_backend": index.backend,
-        "queries": len(queries), "query_mix": {c: round(qstats.get(c, 0) / max(len(queries), 1), 4)
+        "dataset": dataset, "seed": seed, "items": len(items), "rows": gathered.rows_read,
+        "rejected": len(gathered.rejections), "hub_column": "article_type",
+        "hubs": len(gathered.site.hubs), "index_backend": index.backend,
+        "queries": len(queries), "query_mix": {c: round(counters.get(f"queries_{c}", 0) / max(len(queries), 1), 4)
                                                for c in QUERY_CATEGORIES},
-        "topics": len(topics), "collections": len(collections),
+        "topics": counters.get("collect_topics", 0), "collections": len(collections),
         "collections_by_category": {c: sum(1 for x in collections if x.category == c) for c in QUERY_CATEGORIES},
-        "dropped_topics": dict(sorted(Counter(d.reason.split(":", 1)[0] for d in dropped).items())),
-        "mean_collection_size": cstats.get("mean_items", 0.0),
+        "dropped_topics": dict(sorted(geo.dropped.get("topic", {}).items())),
+        "mean_collection_size": counters.get("collect_mean_items", 0.0),
         "precision": prec["precision"], "evaluable_collections": prec["evaluable"],
         "precision_by_field": prec["precision_by_field"], "evaluable_by_field": prec["evaluable_by_field"],
         "worst_collections": prec["worst"],
@@ -258,6 +232,19 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     }
     report["passed"] = {k: report[k] >= v for k, v in TARGETS.items()}
     return report
+
+
+class _Lap:
+    """Times one named step into ``seconds`` (the stage timer of an evaluation)."""
+
+    def __init__(self, seconds: dict[str, float], name: str):
+        self.seconds, self.name = seconds, name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.seconds[self.name] = round(time.perf_counter() - self.t0, 2)
 
 
 def format_eval(report: dict) -> str:

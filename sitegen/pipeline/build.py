@@ -18,15 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sitegen.pipeline import cache as geocache
 from sitegen.core.config import Config
-from sitegen.core.errors import BuildError, StrictError
+from sitegen.core.errors import StrictError
 from sitegen.core.models import BuildSummary, PageRecord, Site, StageTiming
 from sitegen.distribute.plan import plan_site
 from sitegen.store.db import Store
-from sitegen.distribute.slugs import assign_slugs, make_hubs
-from sitegen.ingest.colours import with_pixel_colours
-from sitegen.pipeline.geo import geo_stages, store_geo
+from sitegen.pipeline.gather import gather_site
+from sitegen.pipeline.geo import run_geo
+from sitegen.pipeline.persist import store_geo
 from sitegen.pipeline.swap import remove_stale_tmp, swap_in
 from sitegen.publish.lastmod import assign_lastmod
 
@@ -40,6 +39,7 @@ class BuildResult:
     run_id: int
     findings: list = field(default_factory=list)
     link_report: dict = field(default_factory=dict)
+    site: Site | None = None  # everything that was published: items, hubs, collections, annotations, PageRank
 
 
 def build_time() -> str:
@@ -84,57 +84,24 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
 def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict, check, force) -> BuildResult:
     timer = _StageTimer(summary)
 
-    with timer("load"):
-        from sitegen.ingest.load import load_catalog
+    gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
+    site, new_pins = gathered.site, gathered.new_pins
+    summary.items_read, summary.items_accepted = gathered.rows_read, len(site.items)
+    for r in gathered.rejections:
+        summary.rejected_by_reason[r.reason] = summary.rejected_by_reason.get(r.reason, 0) + 1
+    summary.warnings.extend(gathered.warnings)
 
-        loaded = load_catalog(cfg.catalog, cfg.root, image_cache_dir=cfg.store_path.parent / "images",
-                              image_meta=store.image_meta(), progress=progress("load"))
-        store.put_image_meta(loaded.image_meta)
-        summary.items_read = loaded.rows_read
-        summary.items_accepted = len(loaded.items)
-        for r in loaded.rejections:
-            summary.rejected_by_reason[r.reason] = summary.rejected_by_reason.get(r.reason, 0) + 1
-        store.record_rejections(run_id, loaded.rejections)
-        if strict and loaded.rejections:
-            first = loaded.rejections[0]
-            raise StrictError(f"{len(loaded.rejections)} catalog row(s) rejected (--strict); first: "
-                              f"{first.source}: {first.reason}: {first.detail}")
-        if not loaded.items:
-            raise BuildError(f"no items to publish: all {loaded.rows_read} catalog row(s) were rejected")
-
-    with timer("colours"):
-        items = with_pixel_colours(loaded.items, store)
-
-    with timer("slugs"):
-        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug)
-        hubs = make_hubs(items)
-        from sitegen.ingest.textpages import load_text_pages
-
-        text_pages, page_warnings = load_text_pages(cfg.path(cfg.build.pages))
-        summary.warnings.extend(page_warnings)
-        site = Site(items=items, hubs=hubs, pages=text_pages)
-
-    with timer("fingerprint"):
-        geo_key = geocache.fingerprint(cfg, site)
-        reused = geocache.load(store, geo_key, site)
+    geo = run_geo(cfg, store, site, run_id=run_id, progress=progress, timer=timer)
+    site, link_report, geo_key = geo.site, geo.link_report, geo.key
+    summary.counters.update(geo.counters)
     plan = None
-    if reused is not None:  # nothing the GEO stages read has changed: their result is in the store
-        site, link_report, counters = reused
-        summary.counters.update(counters)
+    if geo.reused:  # nothing the GEO stages read has changed: their result is in the store
         summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
                                 generator_generated=0)  # no model work this time
     else:
-        before = set(summary.counters)
-        site, topic_vectors, queries = geo_stages(cfg, store, run_id, site, timer, summary, progress)
-
-        with timer("link"):
-            from sitegen.distribute.link import shape_links
-
-            site, link_report = shape_links(site, topic_vectors, cfg.link, hub_page_size=cfg.build.hub_page_size)
+        with timer("plan"):
             plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
-            store_geo(store, plan, site, queries)
-            geocache.save(store, geo_key, site, link_report,
-                          {k: v for k, v in summary.counters.items() if k not in before and not k.startswith("texts_")})
+            store_geo(store, plan, site, geo.queries)
 
     with timer("previous"):
         previous = store.published_pages()
@@ -147,17 +114,17 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         summary.pages_unchanged, summary.counters["output_unchanged"] = len(records), 1
         findings = _check(cfg, store, run_id, out_dir, records, started, summary, link_report, strict, check,
                           timer, progress)
-        return BuildResult(summary, out_dir, run_id, findings, link_report)
+        return BuildResult(summary, out_dir, run_id, findings, link_report, site)
 
     if plan is None:
-        with timer("link"):
+        with timer("plan"):
             plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
 
     with timer("thumbnails"):
         from sitegen.publish.media import make_thumbnails, publish_media
 
         thumbs_dir = cfg.store_path.parent / "thumbs"
-        images = make_thumbnails(items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
+        images = make_thumbnails(site.items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
 
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
@@ -192,7 +159,7 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         with timer("swap"):
             swap_in(tmp_dir, out_dir)
         store.cache_put("output", {"last": out_key})
-    return BuildResult(summary, out_dir, run_id, findings, link_report)
+    return BuildResult(summary, out_dir, run_id, findings, link_report, site)
 
 
 def _check(cfg, store, run_id, site_dir: Path, records, started, summary, link_report, strict, check, timer,

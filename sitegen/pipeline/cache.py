@@ -1,58 +1,17 @@
-"""Build state keyed by content and config (Lektor's rule): when the items, the settings and the code of the
-GEO stages (represent, embed, index, collect, annotate, link) are unchanged, their result is read back from the
-store instead of being computed again. A no-change rebuild of a 44,000-item catalog then costs seconds.
-
-The fingerprint covers every input of those stages: each item's fields (pixel colours and slug included), the
-text pages (they are part of the link graph), the settings of every GEO section, the search-console export,
-the model folders (names, sizes and mtimes of their files) and the source of the stage modules themselves.
-"""
+"""Build state keyed by content and config (Lektor's rule): the GEO result (collections, annotations, hub
+listings, featured collections, PageRank and the link report) is kept in the store under the key that
+``pipeline.geo.geo_key`` derives from the stages' declarations, and read back when the key is the same. A
+no-change rebuild of a 44,000-item catalog then costs seconds."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, replace
-from pathlib import Path
 
-from sitegen.core.config import Config
 from sitegen.core.models import Collection, Site
 from sitegen.store.db import Store
 
 NAMESPACE = "geo"
-_PACKAGE = Path(__file__).resolve().parents[1]
-_SOURCES = ("represent", "engines", "aggregate", "distribute/annotate.py", "distribute/link.py",
-            "distribute/plan.py", "ingest/colours.py", "pipeline/cache.py")
-
-
-def _source_digest() -> str:
-    h = hashlib.sha256()
-    for name in _SOURCES:
-        path = _PACKAGE / name
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for f in files:
-            if f.is_file() and f.suffix in (".py", ".txt"):
-                h.update(f.relative_to(_PACKAGE).as_posix().encode())
-                h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-def fingerprint(cfg: Config, site: Site) -> str:
-    h = hashlib.sha256()
-    settings = {name: asdict(getattr(cfg, name)) for name in ("represent", "embed", "index", "collect", "link", "vlm")}
-    settings["hub_page_size"] = cfg.build.hub_page_size
-    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    if cfg.represent.console_export and cfg.path(cfg.represent.console_export).is_file():
-        h.update(cfg.path(cfg.represent.console_export).read_bytes())
-    from sitegen.engines.vlm import folder_fingerprint
-
-    for value in (cfg.embed.model, cfg.vlm.model, cfg.vlm.adapter):
-        if value and cfg.path(value).exists():
-            h.update(folder_fingerprint(cfg.path(value)).encode())
-    h.update(_source_digest().encode())
-    h.update(json.dumps([p.slug for p in site.pages]).encode())
-    for item in site.items:
-        h.update(json.dumps(asdict(item), sort_keys=True, default=str).encode())
-    return h.hexdigest()[:32]
 
 
 def load(store: Store, key: str, site: Site) -> tuple[Site, dict, dict] | None:

@@ -1,105 +1,74 @@
-"""The GEO stages: embed -> represent -> index -> collect -> annotate."""
+"""The one GEO pipeline: embed -> represent -> index -> collect -> annotate -> link.
+
+``run_geo`` is what ``sitegen build``, ``sitegen eval`` and the benchmarks run. Its result is cached in the
+store under a key derived from the stages' own declarations (``core/stage.py``): the items, the text pages, and
+for every stage the settings, data files, model folders, chosen plugins and source code it depends on.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field
+from typing import Callable, ContextManager, Sequence
 
-from sitegen.core.models import Item, Site
-from sitegen.core.text import item_text
-from sitegen.distribute.plan import OTHER
-from sitegen.store.db import Store
+from sitegen.aggregate.stage import COLLECT
+from sitegen.core.models import Query, Site
+from sitegen.core.stage import Stage, StageContext, StageResults
+from sitegen.distribute.stage import ANNOTATE, LINK
+from sitegen.engines.stage import EMBED, INDEX
+from sitegen.pipeline import cache
+from sitegen.represent.stage import REPRESENT
 
-
-def geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
-    """represent -> embed -> index -> collect -> annotate. Returns the site with collections and
-    annotations, the topic vectors of the published collections, and the queries."""
-    from sitegen.distribute.annotate import annotate
-    from sitegen.aggregate.collect import collect, make_topics
-    from sitegen.engines.embed import Embedder
-    from sitegen.engines.index import load_or_build
-    from sitegen.represent.postprocess import PostProcessor
-    from sitegen.represent.run import make_generator, represent
-
-    items = site.items
-    embedder = Embedder(cfg.embed.model, batch_size=cfg.embed.batch_size, device=cfg.embed.device, store=store)
-    hub_names = {i.id: (i.category or OTHER) for i in items}
-
-    def hub_of(item: Item) -> str:
-        return hub_names[item.id]
-
-    with timer("embed"):
-        item_vectors = embedder.encode([item_text(i) for i in items], progress=progress("embed"))
-
-    with timer("represent"):
-        generator = make_generator(cfg, embedder, items, store, item_text=item_text)
-        try:
-            post = PostProcessor(cfg.represent, embedder)
-            queries, dropped, qstats = represent(items, generator, post, progress=progress("represent"))
-        finally:
-            generator.close()
-        summary.counters["generator"] = generator.name
-        summary.counters.update({f"generator_{k}": v for k, v in getattr(generator, "stats", {}).items()
-                                 if isinstance(v, (int, float))})
-        summary.counters.update({f"queries_{k}": v for k, v in qstats.items()})
-        store.record_dropped(run_id, "query", ((d.text, d.reason, "", d.item_id) for d in dropped))
-
-    with timer("index"):
-        fingerprint = hashlib.sha256(item_vectors.tobytes() + repr(asdict(cfg.index)).encode()).hexdigest()[:24]
-        index, rebuilt = load_or_build(item_vectors, cfg.index, cfg.store_path.parent / "index", fingerprint)
-        summary.counters["index_rebuilt"] = int(rebuilt)
-        summary.counters["index_backend"] = index.backend
-
-    with timer("collect"):
-        topics = make_topics(items, queries, hub_of)
-        topic_vecs = embedder.encode([t.text for t in topics], progress=progress("topics"))
-        collections, dropped_topics, cstats = collect(topics, topic_vecs, items, item_vectors, index, cfg.collect,
-                                                      hub_of=hub_of, item_text=item_text,
-                                                      progress=progress("collect"))
-        summary.counters.update({f"collect_{k}": v for k, v in cstats.items() if isinstance(v, (int, float))})
-        store.record_dropped(run_id, "topic", ((d.topic, d.reason, d.detail, "") for d in dropped_topics))
-        by_text = {t.text: v for t, v in zip(topics, topic_vecs)}
-        topic_vectors = {c.slug: by_text[c.topic] if c.topic in by_text else embedder.encode([c.topic])[0]
-                         for c in collections}
-
-    with timer("annotate"):
-        annotations = annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix)
-
-    summary.counters["texts_embedded"] = embedder.stats.get("embedded", 0)
-    summary.counters["texts_cached"] = embedder.stats.get("cached", 0)
-    summary.counters["collections"] = len(collections)
-    return replace(site, collections=list(collections), annotations=annotations), topic_vectors, queries
+GEO_STAGES: tuple[Stage, ...] = (EMBED, REPRESENT, INDEX, COLLECT, ANNOTATE, LINK)
 
 
-def store_geo(store: Store, plan, site: Site, queries) -> None:
-    """Queries, collections, links and PageRank of this build, for the report and later stages."""
-    _store_collections(store, site.collections, queries)
-    rows = [(p.path, target, role) for p in plan.pages for target, role in plan.links(p)]
-    with store.transaction():
-        store.con.execute("DELETE FROM links")
-        store.con.execute("DELETE FROM pagerank")
-        if rows:
-            store._bulk_insert("links", ["src", "dst", "kind"], [list(c) for c in zip(*rows)])
-        if site.pagerank:
-            paths = sorted(site.pagerank)
-            store._bulk_insert("pagerank", ["path", "phase", "score"],
-                               [paths, ["final"] * len(paths), [float(site.pagerank[p]) for p in paths]])
+@dataclass
+class GeoResult:
+    site: Site  # with collections, annotations, related links, hub listings, featured and PageRank
+    link_report: dict
+    key: str
+    reused: bool  # read back from the store: no stage ran
+    counters: dict = field(default_factory=dict)
+    queries: list[Query] | None = None  # None when reused
+    outputs: StageResults | None = None  # every stage's typed output; None when reused
+    dropped: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> reason -> count; empty when reused
 
 
-def _store_collections(store: Store, collections, queries) -> None:
-    with store.transaction():
-        store.con.execute("DELETE FROM collections")
-        store.con.execute("DELETE FROM queries")
-        if collections:
-            cols = [[c.slug for c in collections], [c.topic for c in collections], [c.category for c in collections],
-                    [c.hub for c in collections], [json.dumps(c.item_ids) for c in collections],
-                    [json.dumps([round(s, 4) for s in c.scores]) for c in collections],
-                    [json.dumps(c.related) for c in collections], [c.summary for c in collections]]
-            store._bulk_insert("collections", ["slug", "topic", "category", "hub", "item_ids", "scores", "related",
-                                               "summary"], cols)
-        if queries:
-            store._bulk_insert("queries", ["item_id", "text", "category", "source", "score", "lang"],
-                               [[q.item_id for q in queries], [q.text for q in queries], [q.category for q in queries],
-                                [q.source for q in queries], [float(q.score) for q in queries],
-                                [q.lang for q in queries]])
+def geo_key(cfg, site: Site, stages: Sequence[Stage] = GEO_STAGES) -> str:
+    """The cache key of the GEO result: the items (pixel colours and slugs included), the text pages (part of
+    the link graph) and each stage's declared dependencies, in pipeline order."""
+    h = hashlib.sha256()
+    for stage in stages:
+        h.update(f"{stage.name}:{stage.key(cfg)}\n".encode())
+    h.update(json.dumps([p.slug for p in site.pages]).encode())
+    for item in site.items:
+        h.update(json.dumps(asdict(item), sort_keys=True, default=str).encode())
+    return h.hexdigest()[:32]
+
+
+def run_geo(cfg, store, site: Site, *, run_id: int | None = None,
+            progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+            timer: Callable[[str], ContextManager] | None = None, reuse: bool = True,
+            stages: Sequence[Stage] = GEO_STAGES) -> GeoResult:
+    """Run the GEO stages on ``site`` (items, hubs and text pages) with the configured runner, or read their
+    result back from the store when nothing they depend on changed (``reuse``)."""
+    from sitegen.core import registry
+
+    key = geo_key(cfg, site, stages)
+    if reuse:
+        cached = cache.load(store, key, site)
+        if cached is not None:
+            reused_site, link_report, counters = cached
+            return GeoResult(reused_site, link_report, key, True, dict(counters))
+    ctx = StageContext(cfg, store, run_id, progress or (lambda _name: None))
+    runner = registry.get("runner", cfg.runner.kind)()
+    results = runner.run(stages, ctx, StageResults({"site": site}), timer)
+    linked = results.values[stages[-1].name]
+    if ctx._embedder is not None:
+        ctx.counters["texts_embedded"] = ctx.embedder.stats.get("embedded", 0)
+        ctx.counters["texts_cached"] = ctx.embedder.stats.get("cached", 0)
+    kept = {k: v for k, v in ctx.counters.items() if not k.startswith("texts_")}
+    cache.save(store, key, linked.site, linked.report, kept)
+    queries = results.values["represent"].queries if "represent" in results.values else []
+    return GeoResult(linked.site, linked.report, key, False, dict(ctx.counters), queries, results, ctx.dropped)

@@ -21,24 +21,39 @@ if TYPE_CHECKING:
 
 def make_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,
                    item_text: Callable[[Item], str] | None = None) -> QueryGenerator:
-    """The generator ``represent.generator`` names. The retrieval generator is also the VLM generator's
-    fallback (for items the VLM cannot answer). ``item_text``: the text the build embeds items with (the
-    retrieval generator scores candidates against it, so passing it saves one embedding per item)."""
+    """The query generator ``represent.generator`` names, from the registry (built-in or a plugin's). A
+    generator factory is called as ``factory(cfg, embedder, items, store, item_text=...)``. ``item_text``: the
+    text the build embeds items with (the retrieval generator scores candidates against it, so passing it
+    saves one embedding per item)."""
+    from sitegen.core import registry
+
+    try:
+        factory = registry.get("generator", cfg.represent.generator)
+    except LookupError as exc:
+        raise ConfigError([f"represent.generator: {exc}"]) from exc
+    return factory(cfg, embedder, items, store, item_text=item_text)
+
+
+def make_retrieval_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,
+                             item_text: Callable[[Item], str] | None = None) -> QueryGenerator:
+    """The ``retrieval`` generator: candidate queries from the catalog (and a Search Console export)."""
     console: list[str] = []
     if cfg.represent.console_export:
         path = cfg.path(cfg.represent.console_export)
         if not path.is_file():
             raise ConfigError([f"represent.console_export: file not found: {path}"])
         console = [row[0] for row in read_console_queries(path)]
-    retrieval = RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
-                                   item_text=item_text)
-    if cfg.represent.generator == "retrieval":
-        return retrieval
-    if cfg.represent.generator == "vlm":
-        from sitegen.represent.vlm import make_vlm_generator
+    return RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
+                              item_text=item_text)
 
-        return make_vlm_generator(cfg, store=store, fallback=retrieval)
-    raise ConfigError([f"represent.generator: unknown generator {cfg.represent.generator!r}"])
+
+def make_vlm_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,
+                       item_text: Callable[[Item], str] | None = None) -> QueryGenerator:
+    """The ``vlm`` generator; the retrieval generator answers for the items the VLM cannot."""
+    from sitegen.represent.vlm import make_vlm_generator as make
+
+    fallback = make_retrieval_generator(cfg, embedder, items, store, item_text=item_text)
+    return make(cfg, store=store, fallback=fallback)
 
 
 def batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

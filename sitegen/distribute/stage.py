@@ -1,0 +1,56 @@
+"""The annotate and link stages: items -> their collections; pages -> the link graph, shaped by PageRank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+
+from sitegen.aggregate.stage import Collected
+from sitegen.core.models import Collection, Item, Site
+from sitegen.core.stage import Stage, StageContext
+from sitegen.engines.stage import Embedded
+
+
+@dataclass(frozen=True)
+class Annotated:
+    annotations: dict[str, tuple[str, ...]]  # item id -> collection slugs, best first
+
+
+@dataclass(frozen=True)
+class Linked:
+    site: Site  # with collections, annotations, related links, hub listings, featured and PageRank
+    report: dict
+
+
+def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
+                         topic_vectors: dict[str, np.ndarray], cfg) -> dict[str, tuple[str, ...]]:
+    """The built-in ``similarity`` annotator: each item's nearest collections that hold it, in the query mix."""
+    from sitegen.distribute.annotate import annotate
+
+    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix)
+
+
+def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected) -> Annotated:
+    from sitegen.core import registry
+
+    annotator = registry.get("annotator", ctx.cfg.link.annotator)
+    return Annotated(annotator(site.items, collect.collections, embed.item_vectors, collect.topic_vectors, ctx.cfg))
+
+
+def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated) -> Linked:
+    from sitegen.distribute.link import shape_links
+
+    site = replace(site, collections=list(collect.collections), annotations=annotate.annotations)
+    site, report = shape_links(site, collect.topic_vectors, ctx.cfg.link, hub_page_size=ctx.cfg.build.hub_page_size)
+    return Linked(site, report)
+
+
+ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), output=Annotated,
+                 settings=("link", "represent.mix", "collect.threshold"),
+                 plugins=lambda cfg: [("annotator", cfg.link.annotator)],
+                 doc="items -> their best 3-5 collections in the 30 / 30 / 40 mix")
+LINK = Stage("link", link, inputs=("site", "collect", "annotate"), output=Linked,
+             settings=("link", "build.hub_page_size"),
+             doc="related collections, hub listings, featured collections; PageRank and link shaping")
