@@ -171,12 +171,9 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     return evaluate_site(cfg, truth, seed=seed, progress=progress, dataset=str(dataset_dir))
 
 
-def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: ProgressFactory | None = None,
-                  dataset: str = "") -> dict:
-    """Gather the site of ``cfg`` and run the GEO pipeline exactly as ``sitegen build`` does, then measure
-    its collections against ``truth``."""
-    from sitegen.distribute.annotate import annotation_mix
-    from sitegen.engines.index import build_index, recall_at_k
+def run_site(cfg: Config, *, progress: ProgressFactory | None = None, with_exact: bool = True):
+    """What an evaluation measures: the site of ``cfg`` gathered and run through the GEO pipeline exactly as
+    ``sitegen build`` does (no cached GEO result). Returns (gathered, geo result, seconds per step)."""
     from sitegen.pipeline.gather import gather_site
     from sitegen.pipeline.geo import run_geo
     from sitegen.store.db import Store
@@ -186,25 +183,32 @@ def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: Progres
     def laps(name: str) -> _Lap:
         return _Lap(seconds, name)
 
-    store = Store(cfg.store_path)
-    try:
+    with Store(cfg.store_path) as store:
         gathered = gather_site(cfg, store, progress=progress, timer=laps)
         geo = run_geo(cfg, store, gathered.site, progress=progress, timer=laps, reuse=False)
-        t0 = time.perf_counter()
-        out = geo.outputs.values
-        items = geo.site.items
-        item_vectors, topic_vectors = out["embed"].item_vectors, out["collect"].topic_vectors
-        index = out["index"].index
-        exact = build_index(item_vectors, replace(cfg.index, backend="exact"))
-        rng = np.random.default_rng(seed)
-        tv = np.stack(list(topic_vectors.values())) if topic_vectors else np.zeros((0, item_vectors.shape[1]))
-        tq = tv[np.sort(rng.choice(len(tv), min(RECALL_QUERIES, len(tv)), replace=False))] if len(tv) else tv
-        iq = item_vectors[np.sort(rng.choice(len(items), min(RECALL_QUERIES, len(items)), replace=False))]
-        recall_topics = recall_at_k(index, exact, tq, 10) if len(tq) else 1.0
-        recall_items = recall_at_k(index, exact, iq, 10) if len(iq) else 1.0
-        seconds["recall"] = round(time.perf_counter() - t0, 2)
-    finally:
-        store.close()
+    return gathered, geo, seconds
+
+
+def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: ProgressFactory | None = None,
+                  dataset: str = "") -> dict:
+    """Run the site of ``cfg`` as a build does (``run_site``) and measure its collections against ``truth``."""
+    from sitegen.distribute.annotate import annotation_mix
+    from sitegen.engines.index import build_index, recall_at_k
+
+    gathered, geo, seconds = run_site(cfg, progress=progress)
+    t0 = time.perf_counter()
+    out = geo.outputs.values
+    items = geo.site.items
+    item_vectors, topic_vectors = out["embed"].item_vectors, out["collect"].topic_vectors
+    index = out["index"].index
+    exact = build_index(item_vectors, replace(cfg.index, backend="exact"))
+    rng = np.random.default_rng(seed)
+    tv = np.stack(list(topic_vectors.values())) if topic_vectors else np.zeros((0, item_vectors.shape[1]))
+    tq = tv[np.sort(rng.choice(len(tv), min(RECALL_QUERIES, len(tv)), replace=False))] if len(tv) else tv
+    iq = item_vectors[np.sort(rng.choice(len(items), min(RECALL_QUERIES, len(items)), replace=False))]
+    recall_topics = recall_at_k(index, exact, tq, 10) if len(tq) else 1.0
+    recall_items = recall_at_k(index, exact, iq, 10) if len(iq) else 1.0
+    seconds["recall"] = round(time.perf_counter() - t0, 2)
 
     collections, annotations, queries = geo.site.collections, geo.site.annotations, geo.queries or []
     counters = geo.counters
