@@ -21,7 +21,8 @@ import stat
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -31,9 +32,9 @@ from PIL import Image
 from sitegen.core.config import CatalogSection
 from sitegen.core.errors import CatalogError
 from sitegen.core.models import Item, Rejection
-from sitegen.ingest.images import IMAGE_FORMATS, UNVERIFIED, _one_line, _show, inspect_image
+from sitegen.ingest.images import DEFERRED, IMAGE_FORMATS, UNVERIFIED, _one_line, _show, inspect_image, pixels_detail
 from sitegen.ingest.policy import DIRTY, SURROGATE, Reject as _Reject, cell_text, check_text, keyword_list, nfc
-from sitegen.ingest.policy import trim, visible
+from sitegen.ingest.policy import category_key, trim, visible
 from sitegen.ingest.readers import CHUNK, READERS, catalog_files, catalog_format, estimate_rows
 
 ImageMeta = tuple[int, int, str, int, int, str]  # size, mtime_ns, sha256, width, height, error ("" = ok)
@@ -59,6 +60,23 @@ class LoadResult:
 
 
 # -- small helpers -----------------------------------------------------------------------------------------------
+def _one_spelling(items: list[Item]) -> list[Item]:
+    """Categories that differ only in case, width or invisible characters ("Animals", "animals") are one
+    category, spelled as most of its rows spell it (on a tie, the spelling that sorts first)."""
+    spellings: dict[str, Counter[str]] = {}
+    for item in items:
+        if item.category:
+            spellings.setdefault(category_key(item.category), Counter())[item.category] += 1
+    chosen = {}
+    for counts in spellings.values():
+        if len(counts) > 1:
+            best = min(counts, key=lambda name: (-counts[name], name))
+            chosen.update((name, best) for name in counts)
+    if not chosen:
+        return items
+    return [replace(i, category=chosen[i.category]) if i.category in chosen else i for i in items]
+
+
 def _strings(row: dict[str, Any]) -> list[str]:
     """Every column name and every text value of a row, nested ones included (for the one-pass scan)."""
     out: list[str] = []
@@ -162,6 +180,7 @@ class _Loader:
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
+        self.items = _one_spelling(self.items)
         if self.rows_read == 0:
             raise CatalogError(f"{', '.join(str(p) for p in files)}: the catalog has no rows")
         if self.progress:
@@ -363,12 +382,16 @@ class _Loader:
         step = max(16, len(keys) // (4 * self.pool._max_workers) + 1)  # few, larger tasks: less locking
         parts = [keys[i:i + step] for i in range(0, len(keys), step)]
         out: dict[str, tuple] = {}
-        for part, results in zip(parts, self.pool.map(lambda ks: [self._job(work[k]) for k in ks], parts)):
+        for part, results in zip(parts, self.pool.map(lambda ks: [self._job(work[k], False) for k in ks], parts)):
             out.update(zip(part, results))
+        for key in keys:  # large images, one at a time in this thread (their memory is reused, not multiplied)
+            if out[key][0] == DEFERRED:
+                out[key] = self._job(work[key])
         return out
 
-    def _job(self, spec: tuple) -> tuple:
-        """Read / inspect one image; returns (path, ImageMeta) or ("reject", reason, detail). Runs in a thread."""
+    def _job(self, spec: tuple, large: bool = True) -> tuple:
+        """Read / inspect one image; returns (path, ImageMeta), ("reject", reason, detail) or, for a large
+        image when ``large`` is False (a pool thread), (DEFERRED,)."""
         kind, payload, extra = spec
         max_pixels = self.cfg.max_image_pixels
         try:
@@ -379,10 +402,14 @@ class _Loader:
                         data = fh.read()
                 except OSError as exc:
                     return ("reject", "missing_image", f"image cannot be read: {_show(extra)} ({_one_line(exc)})")
-                fmt, w, h, error = inspect_image(data, max_pixels)
+                fmt, w, h, error = inspect_image(data, max_pixels, extra, large=large)
+                if error == DEFERRED:
+                    return (DEFERRED,)
                 entry = (st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), w, h, error)
                 return (payload, entry)
-            fmt, w, h, error = inspect_image(payload, max_pixels)
+            fmt, w, h, error = inspect_image(payload, max_pixels, "(embedded bytes)", large=large)
+            if error == DEFERRED:
+                return (DEFERRED,)
             if error == UNVERIFIED:
                 return ("reject", "oversized_image", self._pixels_detail(w, h))
             if error:
@@ -407,8 +434,7 @@ class _Loader:
             return ("reject", "corrupt_image", f"image could not be checked ({_one_line(exc)})")
 
     def _pixels_detail(self, w: int, h: int) -> str:
-        return (f"image is {w}x{h} = {w * h} pixels, more than catalog.max_image_pixels "
-                f"({self.cfg.max_image_pixels})")
+        return pixels_detail(w, h, self.cfg.max_image_pixels)
 
     def _judge(self, p: _Pending) -> Item | Rejection:
         fields = p.fields

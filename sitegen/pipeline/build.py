@@ -106,8 +106,9 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         items = with_pixel_colours(loaded.items, store)
 
     with timer("slugs"):
-        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug)
-        hubs = make_hubs(items)
+        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug, warnings=summary.warnings,
+                                       strict=strict)
+        hubs = make_hubs(items, warnings=summary.warnings, strict=strict)
         from sitegen.ingest.textpages import load_text_pages
 
         text_pages, page_warnings = load_text_pages(cfg.path(cfg.build.pages))
