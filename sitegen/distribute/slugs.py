@@ -28,13 +28,13 @@ def _suffixed(base: str, key: str, taken: set[str] | dict[str, object]) -> str:
     raise AssertionError("unreachable: a 40-digit hash of a distinct key is taken")  # pragma: no cover
 
 
-def _collided(what: str, url: str, first: str, second: str, moved_to: str, warnings: list[str] | None,
+def _collided(url: str, first: str, second: str, moved_to: str, warnings: list[str] | None,
               strict: bool) -> None:
     message = f"slug collision: {url} is claimed by both {first} and {second}"
     if strict:
         raise StrictError(f"{message} (--strict)")
     if warnings is not None:
-        warnings.append(f"{message}; the {what} {second} is published at {moved_to} instead")
+        warnings.append(f"{message}; {second} is published at {moved_to} instead")
 
 
 def assign_slugs(items: list[Item], pinned: dict[str, str], mode: str, *, warnings: list[str] | None = None,
@@ -59,7 +59,7 @@ def assign_slugs(items: list[Item], pinned: dict[str, str], mode: str, *, warnin
         if slug in owner:
             first = owner[slug]
             moved = _suffixed(slug, item.id, owner)
-            _collided("item", urls.item_url(slug), f"item {first.id!r} ({first.source})",
+            _collided(urls.item_url(slug), f"item {first.id!r} ({first.source})",
                       f"item {item.id!r} ({item.source})", urls.item_url(moved), warnings, strict)
             slug = moved
         if pinned.get(item.id) != slug:
@@ -93,7 +93,7 @@ def make_hubs(items: list[Item], *, warnings: list[str] | None = None, strict: b
         slug = urls.slugify(name) or "category-" + hashlib.sha1(name.encode()).hexdigest()[:8]
         if slug in seen:
             moved = _suffixed(slug, name, seen)
-            _collided("category", urls.hub_url(slug), f"category {seen[slug]!r}", f"category {name!r}",
+            _collided(urls.hub_url(slug), f"category {seen[slug]!r}", f"category {name!r}",
                       urls.hub_url(moved), warnings, strict)
             slug = moved
         seen[slug] = name
