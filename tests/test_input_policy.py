@@ -11,10 +11,11 @@ from PIL import Image
 
 from sitegen.core.errors import CatalogError
 from sitegen.distribute.slugs import make_hubs
-from sitegen.ingest.images import LARGE_PIXELS, reduced
+from sitegen.ingest.images import DEFERRED, LARGE_PIXELS, inspect_image, reduced
 from sitegen.ingest.policy import category_key, visible
 
-from .test_load import HEADER, _png_header_only, by_source, load, load_site, row, write_csv  # noqa: F401 (fixture)
+from .test_load import (HEADER, _png_header_only, by_source, load, load_site,  # noqa: F401 (load_site: a fixture)
+                        row, write_csv, write_image)
 
 
 def write_jsonl(path, rows):
@@ -187,12 +188,18 @@ def test_large_images_are_checked_reduced_and_still_right(load_site):
     (imgs / "cut.jpg").write_bytes(data[: len(data) // 2])
     rows = [row(id=f"p{n}", image="big.png") for n in range(5)] + [row(id="j", image="big.jpg"),
                                                                    row(id="cut", image="cut.jpg")]
-    rows += [row(id=f"s{n}", image="a.png") for n in range(4)]  # enough images for the thread pool
+    for n in range(8):  # enough distinct images for the loader's thread pool
+        write_image(imgs, f"small{n}.png", seed=n)
+    rows += [row(id=f"s{n}", image=f"small{n}.png") for n in range(8)]
     write_csv(load_site / "catalog.csv", HEADER, rows)
     result = load(load_site)
     assert by_source(result) == {"catalog.csv:8": "corrupt_image"}  # a cut JPEG fails at a reduced scale too
     big = {i.id: i for i in result.items}
     assert (big["p0"].width, big["p0"].height) == (w, h) and (big["j"].width, big["j"].height) == (w, h)
+    with open(imgs / "big.png", "rb") as fh:  # a pool thread leaves large images to one thread
+        data = fh.read()
+    assert inspect_image(data, 40_000_000, large=False)[3] == DEFERRED
+    assert inspect_image(data, 40_000_000) == ("PNG", w, h, "")
     for name in ("big.png", "big.jpg"):
         assert [c for c, _ in image_traits(str(imgs / name)).colours] in (["red", "blue"], ["blue", "red"])
     with Image.open(imgs / "big.png") as im:
