@@ -14,8 +14,15 @@ from sitegen.distribute.slugs import make_hubs
 from sitegen.ingest.images import DEFERRED, LARGE_PIXELS, inspect_image, reduced
 from sitegen.ingest.policy import category_key, visible
 
-from .test_load import (HEADER, _png_header_only, by_source, load, load_site,  # noqa: F401 (load_site: a fixture)
-                        row, write_csv, write_image)
+from .test_load import HEADER, _png_header_only, by_source, load, row, write_csv, write_image
+
+
+@pytest.fixture
+def load_site(tmp_path):
+    """A site folder with images/a.png (8x6) and images/b.jpg (10x5), as in test_load.py."""
+    write_image(tmp_path / "images", "a.png")
+    write_image(tmp_path / "images", "b.jpg", w=10, h=5, seed=1, fmt="JPEG")
+    return tmp_path
 
 
 def write_jsonl(path, rows):

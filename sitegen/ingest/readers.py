@@ -24,7 +24,7 @@ __all__ = ["Row", "READERS", "EXTENSIONS", "CHUNK", "catalog_files", "catalog_fo
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 CHUNK = 1000  # rows per batch of image checks / progress report
 
-Row = tuple[str, "dict[str, Any] | None", str]
+Row = tuple[str, dict[str, Any] | None, str]
 
 
 def catalog_files(cfg: CatalogSection, root: Path) -> list[Path]:
