@@ -77,13 +77,22 @@ def test_build_reports_rejections_and_succeeds(tmp_path):
     assert (tmp_path / "build" / "index.html").is_file()
 
 
-def test_slug_collision_names_both_sources(tmp_path):
-    small_site(tmp_path, rows=[{"id": "A 1", "title": "Leaf", "category": "Plants", "image": "img/g.png"},
-                               {"id": "a-1", "title": "Leaf", "category": "Plants", "image": "img/g.png"}])
+def test_slug_collision_is_a_warning_naming_both_sources(tmp_path):
+    rows = [{"id": "A 1", "title": "Leaf", "category": "Plants", "image": "img/g.png"},
+            {"id": "a-1", "title": "Leaf", "category": "Plants", "image": "img/g.png"}]
+    small_site(tmp_path, rows=rows)
     result = invoke(tmp_path, "build", "-q", "--no-check")
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
     assert ("slug collision: /item/leaf-a-1/ is claimed by both item 'A 1' (catalog.csv:2) "
-            "and item 'a-1' (catalog.csv:3)") in result.output
+            "and item 'a-1' (catalog.csv:3)") in " ".join(result.output.split())
+    assert (tmp_path / "build" / "item" / "leaf-a-1" / "index.html").is_file()
+    moved = list((tmp_path / "build" / "item").glob("leaf-a-1-*"))
+    assert len(moved) == 1 and (moved[0] / "index.html").is_file()
+    (tmp_path / "strict").mkdir()  # a site never built: nothing pinned yet
+    small_site(tmp_path / "strict", rows=rows)
+    strict = invoke(tmp_path / "strict", "build", "-q", "--no-check", "--strict")
+    assert strict.exit_code == 2
+    assert "item 'A 1' (catalog.csv:2) and item 'a-1' (catalog.csv:3)" in " ".join(strict.output.split())
 
 
 def test_check_without_a_build(tmp_path):

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,66 @@ def test_missing_explicit_config_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "nope.toml")
     assert "file not found" in info.value.errors[0]
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("https://x.org/\nDisallow: /", "contains whitespace (U+000A)"),
+    ("https://x.org/ shop", "contains whitespace (U+0020)"),
+    ("https://x.org/\x7f", "contains a control character (U+007F)"),
+    ("https://x.org/?a=1", "contains '?' (U+003F)"),
+    ("https://x.org/#top", "contains '#' (U+0023)"),
+    ("https://x.org/<b>", "contains '<' (U+003C)"),
+    ("https://x.org/a(b)", "contains '(' (U+0028)"),
+    ("https://user:pw@x.org/", "no user name or password"),
+    ("https://x.org:99999/", "the port is not a number"),
+])
+def test_base_url_must_be_a_plain_url(tmp_path, value, problem):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, f"[site]\nbase_url = {json.dumps(value)}\n"))
+    (error,) = info.value.errors
+    assert error.startswith("site.base_url: must be a plain absolute http(s) URL: ") and problem in error
+    assert "\n" not in error
+
+
+def test_plain_base_urls_pass(tmp_path):
+    for value in ("https://x.org", "http://127.0.0.1:8000/shop/", "https://x.org/a-b_c~d/%C3%A9/"):
+        assert load_config(write(tmp_path, f'[site]\nbase_url = "{value}"\n')).site.base_url.startswith(value)
+
+
+def test_every_negative_limit_is_rejected_by_key(tmp_path):
+    path = write(tmp_path, """
+[catalog]
+limit = -5
+max_image_pixels = 0
+[index]
+search_k = -1
+exact_below = -1
+[collect]
+max_collections = -2
+[link]
+annotations_min = -1
+annotations_max = 0
+related_min = -1
+related_max = 0
+home_collections = -1
+max_depth = 0
+[vlm]
+retries = -1
+timeout = 0
+top_k = 0
+top_p = 0
+temperature = -0.5
+min_pixels = 0
+max_pixels = -1
+repetition_penalty = 0
+""")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    keys = {e.split(":", 1)[0] for e in info.value.errors}
+    assert keys >= {"catalog.limit", "catalog.max_image_pixels", "index.search_k", "index.exact_below",
+                    "collect.max_collections", "link.annotations_min", "link.annotations_max", "link.related_min",
+                    "link.related_max", "link.home_collections", "link.max_depth", "vlm.retries", "vlm.timeout",
+                    "vlm.top_k", "vlm.top_p", "vlm.temperature", "vlm.min_pixels", "vlm.max_pixels",
+                    "vlm.repetition_penalty"}
+    assert "catalog.limit: must be >= 0 (got -5)" in info.value.errors
+    assert load_config(write(tmp_path, "[catalog]\nlimit = 0\n")).catalog.limit == 0

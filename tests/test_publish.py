@@ -152,3 +152,34 @@ def test_llms_txt_escapes_link_text(tmp_path):
     write_llms_txt(plan, site, {}, cfg, tmp_path)
     for line in (tmp_path / "llms.txt").read_text().splitlines():
         assert "\n" not in line
+
+
+def test_llms_txt_escapes_markdown_and_links_only_to_the_site(tmp_path):
+    import re
+
+    from sitegen.distribute.plan import plan_site
+
+    site, cfg = make_site(tmp_path)
+    evil = "[click](javascript:alert(1)) `code` <b>x</b> http://evil.example"
+    hubs = [replace(h, name=evil) if h.name == "Dresses" else h for h in site.hubs]  # a hub no collection names
+    colls = [replace(c, summary=f"See [here](https://evil.example/) {evil}.") for c in site.collections]
+    site = replace(site, hubs=hubs, collections=colls)
+    write_llms_txt(plan_site(site), site, {}, cfg, tmp_path)
+    text = (tmp_path / "llms.txt").read_text()
+    assert "](javascript" not in text and "](https://evil" not in text and "<b>" not in text
+    assert r"- [\[click\]\(javascript:alert\(1\)\) \`code\` \<b\>x\</b\> http\://evil.example]" in text
+    targets = re.findall(r"(?<!\\)\]\((.*?)\)", text)  # every Markdown link target that is not escaped
+    assert targets and all(t.startswith("https://example.org/shop/") for t in targets)
+
+
+@pytest.mark.parametrize("base", ["https://x.org/\nDisallow: /", "https://x.org/ a", "javascript:alert(1)//"])
+def test_feeds_refuse_a_base_url_that_would_inject_lines(built, tmp_path, base):
+    from sitegen.core.errors import BuildError
+
+    root, site, cfg, plan, records = built
+    bad = replace(cfg, site=replace(cfg.site, base_url=base))
+    with pytest.raises(BuildError, match="site.base_url: must be a plain absolute http"):
+        write_robots(bad, tmp_path)
+    with pytest.raises(BuildError, match="site.base_url"):
+        write_sitemaps(records, bad, tmp_path)
+    assert not (tmp_path / "robots.txt").exists()

@@ -8,11 +8,13 @@ Command-line overrides use the same dotted keys (``--set index.backend=hnsw``) a
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from sitegen.core.errors import ConfigError
 
@@ -25,12 +27,42 @@ def _positive(v):
     return v > 0
 
 
+def _non_negative(v):
+    return v >= 0
+
+
 def _unit(v):
     return 0.0 <= v <= 1.0
 
 
+POSITIVE = _check(_positive, "must be > 0")
+NON_NEGATIVE = _check(_non_negative, "must be >= 0")
+
+
 def _url(v):
     return v.startswith(("http://", "https://")) and "://" in v and len(v.split("://", 1)[1].strip("/")) > 0
+
+
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9._~:/@!$&*+,;=%-]")  # anything but the characters of a plain URL
+
+
+def _plain_url_problem(v: str) -> str:
+    """Why ``v`` (an absolute http(s) URL) cannot be written as is into robots.txt, sitemaps and pages."""
+    m = _URL_UNSAFE.search(v)
+    if m:
+        c = m.group()
+        what = "whitespace" if c.isspace() else "a control character" if not c.isprintable() else repr(c)
+        return f"must be a plain absolute http(s) URL: it contains {what} (U+{ord(c):04X})"
+    parts = urlsplit(v)
+    if not parts.hostname:
+        return "must be a plain absolute http(s) URL: it names no host"
+    if parts.username is not None or parts.password is not None:
+        return "must be a plain absolute http(s) URL: no user name or password"
+    try:
+        parts.port
+    except ValueError:
+        return "must be a plain absolute http(s) URL: the port is not a number (0-65535)"
+    return ""
 
 
 @dataclass
@@ -60,7 +92,7 @@ class CatalogSection:
     max_image_pixels: int = field(default=40_000_000, metadata=_check(_positive, "must be > 0"))
     max_field_chars: int = field(default=5_000, metadata=_check(_positive, "must be > 0"))
     markup: Literal["reject", "keep"] = "reject"  # rows whose text contains HTML markup; "keep" publishes it as text
-    limit: int = 0  # read only the first N rows (0 = all)
+    limit: int = field(default=0, metadata=NON_NEGATIVE)  # read only the first N rows (0 = all)
 
     FIELDS = ("id", "title", "description", "keywords", "category", "image", "date")
 
@@ -112,11 +144,11 @@ class EmbedSection:
 class IndexSection:
     backend: Literal["annoy", "hnsw", "exact"] = "hnsw"
     trees: int = field(default=64, metadata=_check(_positive, "must be > 0"))  # annoy
-    search_k: int = 0  # annoy, 0 = trees * k * 20
+    search_k: int = field(default=0, metadata=NON_NEGATIVE)  # annoy, 0 = trees * k * 20
     m: int = field(default=32, metadata=_check(_positive, "must be > 0"))  # hnsw
     ef_construction: int = field(default=200, metadata=_check(_positive, "must be > 0"))  # hnsw
     ef_search: int = field(default=256, metadata=_check(_positive, "must be > 0"))  # hnsw
-    exact_below: int = 2000  # use exact search below this many vectors
+    exact_below: int = field(default=2000, metadata=NON_NEGATIVE)  # use exact search below this many vectors
     seed: int = 42
 
 
@@ -127,18 +159,18 @@ class CollectSection:
     threshold: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))
     duplicate_jaccard: float = field(default=0.8, metadata=_check(_unit, "must be between 0 and 1"))
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
-    max_collections: int = 0  # 0 = no cap
+    max_collections: int = field(default=0, metadata=NON_NEGATIVE)  # 0 = no cap
     topic_sources: list[str] = field(default_factory=lambda: ["queries"])  # registered topic sources, in order
 
 
 @dataclass
 class LinkSection:
-    annotations_min: int = 3
-    annotations_max: int = 5
-    related_min: int = 6
-    related_max: int = 8
-    home_collections: int = 24
-    max_depth: int = 3
+    annotations_min: int = field(default=3, metadata=NON_NEGATIVE)
+    annotations_max: int = field(default=5, metadata=POSITIVE)
+    related_min: int = field(default=6, metadata=NON_NEGATIVE)
+    related_max: int = field(default=8, metadata=POSITIVE)
+    home_collections: int = field(default=24, metadata=NON_NEGATIVE)
+    max_depth: int = field(default=3, metadata=POSITIVE)
     annotator: str = "similarity"  # a registered annotator
 
 
@@ -149,17 +181,17 @@ class VlmSection:
     adapter: str = ""  # LoRA adapter folder, optional
     base_url: str = ""  # openai-compatible endpoint, e.g. http://127.0.0.1:8001/v1
     api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = 0.1
-    top_p: float = 0.001
-    top_k: int = 1
-    repetition_penalty: float = 1.05
+    temperature: float = field(default=0.1, metadata=NON_NEGATIVE)
+    top_p: float = field(default=0.001, metadata=_check(lambda v: 0 < v <= 1, "must be > 0 and <= 1"))
+    top_k: int = field(default=1, metadata=POSITIVE)
+    repetition_penalty: float = field(default=1.05, metadata=POSITIVE)
     max_new_tokens: int = field(default=256, metadata=_check(_positive, "must be > 0"))
-    min_pixels: int = 175_616
-    max_pixels: int = 602_112
+    min_pixels: int = field(default=175_616, metadata=POSITIVE)
+    max_pixels: int = field(default=602_112, metadata=POSITIVE)
     batch_size: int = field(default=8, metadata=_check(_positive, "must be > 0"))
     concurrency: int = field(default=4, metadata=_check(_positive, "must be > 0"))
-    retries: int = 2
-    timeout: float = 60.0
+    retries: int = field(default=2, metadata=NON_NEGATIVE)
+    timeout: float = field(default=60.0, metadata=POSITIVE)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     context: bool = True  # include title / category in the prompt
 
@@ -258,6 +290,11 @@ def _section(cls, data: dict, name: str, errors: list[str], warnings: list[str])
 
 
 def _cross_checks(cfg: Config, errors: list[str]) -> None:
+    base = cfg.site.base_url
+    if isinstance(base, str) and _url(base) and not any(e.startswith("site.base_url:") for e in errors):
+        problem = _plain_url_problem(base)
+        if problem:
+            errors.append(f"site.base_url: {problem} (got {base.rstrip('/')!r})")
     r = cfg.represent
     if r.min_queries > r.max_queries:
         errors.append(f"represent.min_queries: must be <= represent.max_queries ({r.max_queries})")

@@ -124,13 +124,17 @@ def image_traits(path: str, k: int = 3, *, min_share: float = 0.05) -> ImageTrai
     """Colours (as ``dominant_colours``) and transparency of one image; an unreadable image gives no traits."""
     from PIL import Image, UnidentifiedImageError
 
+    from sitegen.ingest.images import large_decode, reduced
+
     try:
         with Image.open(path) as im:
-            im.draft("RGB", (_THUMB * 2, _THUMB * 2))  # JPEG: decode at a reduced scale
-            im = im.convert("RGBA")
-            im.thumbnail((_THUMB, _THUMB), Image.Resampling.BILINEAR)
-            pixels = np.asarray(im, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError):
+            with large_decode(im.width * im.height):
+                im.draft("RGB", (_THUMB * 2, _THUMB * 2))  # JPEG: decode at a reduced scale
+                im = reduced(im, _THUMB * 2, _THUMB * 2)  # a large image of another format: box-reduced first
+                im = im.convert("RGBA")
+                im.thumbnail((_THUMB, _THUMB), Image.Resampling.BILINEAR)
+                pixels = np.asarray(im, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return ImageTraits()
     opaque = pixels[..., 3] >= 128
     if not opaque.any():

@@ -1,56 +1,51 @@
 """The load stage: catalog file(s) + images -> accepted ``Item``s and ``Rejection``s.
 
-Reads CSV (utf-8, optional BOM), JSONL and Parquet (streamed in record batches). Every data row ends up either
-as an accepted item or as exactly one rejection with a reason code (the first problem found, in the order
-``bad_row``, ``missing_id``, id checks, ``duplicate_id``, ``missing_title``, text checks, ``bad_date``, image
-checks). Images are paths (relative to ``catalog.images_dir`` or absolute) or raw bytes (Parquet binary column,
-JSONL ``{"bytes": base64}`` or ``data:image/...;base64,`` URL); bytes are written once to
-``image_cache_dir/<sha256>.<ext>``. Image checks are cached in ``image_meta`` (path -> size, mtime_ns, sha,
-width, height, error), so a rebuild only stats unchanged files.
+The readers (``readers.py``) turn CSV, JSONL and Parquet into rows; this module turns each row into an
+``Item`` or exactly one rejection with a reason code (the first problem found, in the order ``bad_row``,
+``missing_id``, id checks, ``duplicate_id``, ``missing_title``, text checks (``policy.py``: ``bad_type``,
+``too_long``, ``control_chars``, ``markup``), ``bad_date``, image checks). Images are paths (relative to
+``catalog.images_dir`` or absolute) or raw bytes (Parquet binary column, JSONL ``{"bytes": base64}`` or
+``data:image/...;base64,`` URL); bytes are written once to ``image_cache_dir/<sha256>.<ext>``. Image checks
+are cached in ``image_meta`` (path -> size, mtime_ns, sha, width, height, error), so a rebuild only stats
+unchanged files.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import glob
 import hashlib
-import json
 import os
 import re
 import stat
 import threading
-import unicodedata
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from PIL import Image
 
 from sitegen.core.config import CatalogSection
 from sitegen.core.errors import CatalogError
-from sitegen.ingest.images import IMAGE_FORMATS, UNVERIFIED, _one_line, _show, inspect_image
 from sitegen.core.models import Item, Rejection
+from sitegen.ingest.images import DEFERRED, IMAGE_FORMATS, UNVERIFIED, _one_line, _show, inspect_image, pixels_detail
+from sitegen.ingest.policy import DIRTY, SURROGATE, Reject as _Reject, cell_text, check_text, keyword_list, nfc
+from sitegen.ingest.policy import category_key, trim, visible
+from sitegen.ingest.readers import CHUNK, READERS, catalog_files, catalog_format, estimate_rows
 
 ImageMeta = tuple[int, int, str, int, int, str]  # size, mtime_ns, sha256, width, height, error ("" = ok)
 
 __all__ = ["LoadResult", "load_catalog", "REASONS", "ImageMeta"]
 
-REASONS = ("bad_row", "missing_id", "duplicate_id", "missing_title", "markup", "control_chars", "too_long",
-           "bad_date", "missing_image", "remote_image", "corrupt_image", "oversized_image", "unsupported_image")
-EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+REASONS = ("bad_row", "missing_id", "duplicate_id", "missing_title", "bad_type", "markup", "control_chars",
+           "too_long", "bad_date", "missing_image", "remote_image", "corrupt_image", "oversized_image",
+           "unsupported_image")
 MAX_ID_CHARS = 200
-CHUNK = 1000  # rows per batch of image checks / progress report
 
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab, newline), DEL, C1
-_CONTROL_STRICT = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # id and title: no tab or newline either
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_DIRTY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f<\ud800-\udfff]")  # one pass over a row: anything to look at?
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.DOTALL)
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].+)?", re.DOTALL)
@@ -64,60 +59,40 @@ class LoadResult:
     image_meta: dict[str, ImageMeta] = field(default_factory=dict)  # updated cache: images seen this run
 
 
-class _Reject(Exception):
-    def __init__(self, reason: str, detail: str):
-        super().__init__(detail)
-        self.reason, self.detail = reason, detail
+# -- small helpers -----------------------------------------------------------------------------------------------
+def _one_spelling(items: list[Item]) -> list[Item]:
+    """Categories that differ only in case, width or invisible characters ("Animals", "animals") are one
+    category, spelled as most of its rows spell it (on a tie, the spelling that sorts first)."""
+    spellings: dict[str, Counter[str]] = {}
+    for item in items:
+        if item.category:
+            spellings.setdefault(category_key(item.category), Counter())[item.category] += 1
+    chosen = {}
+    for counts in spellings.values():
+        if len(counts) > 1:
+            best = min(counts, key=lambda name: (-counts[name], name))
+            chosen.update((name, best) for name in counts)
+    if not chosen:
+        return items
+    return [replace(i, category=chosen[i.category]) if i.category in chosen else i for i in items]
 
 
-# -- small text helpers ---------------------------------------------------------------------------------------
-def _text(value: Any) -> str | None:
-    """A catalog cell as a string; None for values that are not text (bytes)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return ""
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return str(value)
-
-
-def _nfc(s: str) -> str:
-    return s if s.isascii() else unicodedata.normalize("NFC", s)
-
-
-def _control(s: str, strict: bool) -> str:
-    m = (_CONTROL_STRICT if strict else _CONTROL).search(s)
-    return f"U+{ord(m.group()):04X}" if m else ""
-
-
-def _check_text(name: str, value: str, max_chars: int, *, strict: bool = False, markup: bool = True,
-                clean: bool = False) -> None:
-    """too_long, control_chars, markup; ``clean`` says the row holds no control character and no "<"."""
-    if len(value) > max_chars:
-        key = "" if name == "id" else " (catalog.max_field_chars)"
-        raise _Reject("too_long", f"{name} is {len(value)} characters, more than {max_chars}{key}")
-    if clean and not (strict and ("\t" in value or "\n" in value)):
-        return
-    bad = _control(value, strict)
-    if bad:
-        raise _Reject("control_chars", f"{name} contains control character {bad}")
-    if markup and "<" in value:
-        m = _MARKUP.search(value)
-        if m:
-            raise _Reject("markup", f"{name} contains markup: {_show(m.group(), 40)}")
+def _strings(row: dict[str, Any]) -> list[str]:
+    """Every column name and every text value of a row, nested ones included (for the one-pass scan)."""
+    out: list[str] = []
+    for key, value in row.items():
+        out.append(key)
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, (list, tuple)):
+                stack.extend(v)
+            elif isinstance(v, dict):
+                stack.extend(v.values())
+                out.extend(k for k in v if isinstance(k, str))
+    return out
 
 
 def _iso_date(value: str) -> str | None:
@@ -131,215 +106,6 @@ def _iso_date(value: str) -> str | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value).isoformat()
     except ValueError:
         return None
-
-
-def _keywords(value: Any, sep: str) -> tuple[list[str], str]:
-    """(cleaned keywords, raw text for the checks)."""
-    if isinstance(value, (list, tuple)):
-        parts = [t for t in (_text(v) for v in value) if t]
-        raw = sep.join(parts)
-    else:
-        raw = _text(value) or ""
-        parts = raw.split(sep) if sep else [raw]
-    out: list[str] = []
-    seen: set[str] = set()
-    for p in parts:
-        k = " ".join(_nfc(p).lower().split())
-        if k and k not in seen:
-            seen.add(k)
-            out.append(k)
-    return out, raw
-
-
-# -- catalog readers: yield (source, row dict or None, bad_row detail) ---------------------------------------------
-Row = tuple[str, "dict[str, Any] | None", str]
-
-
-def _catalog_files(cfg: CatalogSection, root: Path) -> list[Path]:
-    raw = Path(cfg.path)
-    path = raw if raw.is_absolute() else root / raw
-    if any(ch in cfg.path for ch in "*?["):
-        files = [Path(p) for p in sorted(glob.glob(str(path))) if Path(p).is_file()]
-        if not files:
-            raise CatalogError(f"catalog file not found: no file matches {path} (catalog.path = {cfg.path!r})")
-        return files
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS)
-        if not files:
-            raise CatalogError(f"catalog folder {path} holds no .csv, .jsonl or .parquet file (catalog.path)")
-        return files
-    if not path.is_file():
-        raise CatalogError(f"catalog file not found: {path} (catalog.path = {cfg.path!r})")
-    return [path]
-
-
-def _format(path: Path, cfg: CatalogSection) -> str:
-    if cfg.format != "auto":
-        return cfg.format
-    fmt = EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise CatalogError(f"{path}: cannot tell the catalog format from the extension {path.suffix!r}; "
-                           "use .csv, .jsonl, .ndjson or .parquet, or set catalog.format to csv, jsonl or parquet")
-    return fmt
-
-
-def _check_columns(path: Path, header: list[str], cfg: CatalogSection) -> None:
-    available = set(header)
-    problems = []
-    for name in CatalogSection.FIELDS:
-        col = cfg.column(name)
-        required = name in ("id", "title", "image")
-        if col not in available and (required or name in cfg.columns):
-            how = "" if name in cfg.columns else ", the default"
-            problems.append(f"column {col!r} (catalog.columns.{name}{how}) not found")
-    if problems:
-        shown = ", ".join(repr(h) for h in header[:60]) + (", ..." if len(header) > 60 else "")
-        raise CatalogError(f"{path}: missing column(s): {'; '.join(problems)}. Available columns: {shown or '(none)'}")
-
-
-def _read_csv(path: Path, cfg: CatalogSection) -> Iterator[Row]:
-    name = path.name
-    old_limit = csv.field_size_limit()
-    csv.field_size_limit(2**31 - 1)  # huge fields become too_long rejections, not reader errors
-    try:
-        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-            reader = csv.reader(fh)
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise CatalogError(f"{path}: the CSV file is empty (no header row)") from None
-            except csv.Error as exc:
-                raise CatalogError(f"{path}: cannot read the CSV header: {exc}") from None
-            header = [h.strip() for h in header]
-            if _SURROGATE.search("".join(header)):
-                raise CatalogError(f"{path}: the header is not valid UTF-8")
-            _check_columns(path, header, cfg)
-            # duplicate column names: the first one wins
-            keep = [i for i, h in enumerate(header) if h and h not in header[:i]]
-            names = [header[i] for i in keep]
-            width = len(header)
-            id_index = header.index(cfg.column("id"))
-            line = reader.line_num
-            while True:
-                start = line + 1
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    line = reader.line_num
-                    yield f"{name}:{start}", None, f"unreadable CSV row: {exc}"
-                    continue
-                line = reader.line_num
-                if not fields:  # a blank line is not a row
-                    continue
-                if len(fields) != width:
-                    span = f" (the row spans lines {start}-{line}: unbalanced quote?)" if line > start else ""
-                    rid = fields[id_index].strip() if len(fields) > id_index else ""
-                    yield (f"{name}:{start}", {"\0id": rid},
-                           f"expected {width} fields, found {len(fields)}{span}")
-                    continue
-                yield f"{name}:{start}", {n: fields[i] for n, i in zip(names, keep)}, ""
-    finally:
-        csv.field_size_limit(old_limit)
-
-
-def _read_jsonl(path: Path, cfg: CatalogSection) -> Iterator[Row]:
-    name = path.name
-
-    def parse(lineno: int, raw: bytes) -> Row | None:
-        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        if not raw.strip():
-            return None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return f"{name}:{lineno}", None, f"not valid UTF-8 (byte {exc.start})"
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            return f"{name}:{lineno}", None, f"invalid JSON: {_show(msg, 80)}"
-        if not isinstance(obj, dict):
-            return f"{name}:{lineno}", None, f"not a JSON object (got {type(obj).__name__})"
-        return f"{name}:{lineno}", {str(k): v for k, v in obj.items()}, ""
-
-    with open(path, "rb") as fh:
-        buffered: list[Row] = []
-        header: dict[str, None] = {}
-        objects = 0
-        lineno = 0
-        for raw in fh:  # peek at the first objects to check the column mapping
-            lineno += 1
-            row = parse(lineno, raw)
-            if row is None:
-                continue
-            buffered.append(row)
-            if row[1] is not None:
-                objects += 1
-                header.update(dict.fromkeys(row[1]))
-                if objects >= 1000:
-                    break
-        if objects:
-            _check_columns(path, list(header), cfg)
-        yield from buffered
-        for raw in fh:
-            lineno += 1
-            row = parse(lineno, raw)
-            if row is not None:
-                yield row
-
-
-def _read_parquet(path: Path, cfg: CatalogSection) -> Iterator[Row]:
-    import pyarrow.parquet as pq
-
-    name = path.name
-    try:
-        pf = pq.ParquetFile(path)
-        header = list(pf.schema_arrow.names)
-    except Exception as exc:
-        raise CatalogError(f"{path}: cannot read the Parquet file: {_show(str(exc), 200)}") from None
-    _check_columns(path, header, cfg)
-    n = 0
-    batches = pf.iter_batches(batch_size=CHUNK)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise CatalogError(f"{path}: cannot read the Parquet file after row {n}: {_show(str(exc), 200)}") from None
-        names = batch.schema.names
-        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for values in zip(*columns):
-            n += 1
-            row: dict[str, Any] = {}
-            for k, v in zip(names, values):
-                row.setdefault(k, v)
-            yield f"{name}:row {n}", row, ""
-
-
-READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
-
-
-def _estimate_rows(files: list[Path], cfg: CatalogSection) -> int:
-    total = 0
-    for path in files:
-        fmt = _format(path, cfg)
-        try:
-            if fmt == "parquet":
-                import pyarrow.parquet as pq
-
-                total += pq.ParquetFile(path).metadata.num_rows
-            elif path.stat().st_size < 256 * 2**20:
-                data = path.read_bytes()
-                total += data.count(b"\n") + (0 if data.endswith(b"\n") else 1) - (fmt == "csv")
-            else:
-                return 0  # unknown
-        except Exception:
-            return 0
-    return min(total, cfg.limit) if cfg.limit > 0 else max(total, 0)
 
 
 def _decode_data_url(value: str) -> bytes:
@@ -393,9 +159,9 @@ class _Loader:
 
     # rows -------------------------------------------------------------------------------------------------------
     def run(self) -> LoadResult:
-        files = _catalog_files(self.cfg, self.root)
-        formats = [_format(p, self.cfg) for p in files]
-        total = _estimate_rows(files, self.cfg) if self.progress else 0
+        files = catalog_files(self.cfg, self.root)
+        formats = [catalog_format(p, self.cfg) for p in files]
+        total = estimate_rows(files, self.cfg) if self.progress else 0
         limit = self.cfg.limit if self.cfg.limit > 0 else None
         try:
             for path, fmt in zip(files, formats):
@@ -414,6 +180,9 @@ class _Loader:
         finally:
             if self.pool is not None:
                 self.pool.shutdown(wait=True)
+        self.items = _one_spelling(self.items)
+        if self.rows_read == 0:
+            raise CatalogError(f"{', '.join(str(p) for p in files)}: the catalog has no rows")
         if self.progress:
             self.progress(self.rows_read, self.rows_read)
         return LoadResult(self.items, self.rejections, self.rows_read, self.meta)
@@ -422,27 +191,28 @@ class _Loader:
         item_id = ""
         try:
             if error:
-                item_id = _text((row or {}).get("\0id")) or ""
+                raw = (row or {}).get("\0id")
+                item_id = raw if isinstance(raw, str) else ""
                 raise _Reject("bad_row", error)
             assert row is not None
-            texts = [v if isinstance(v, str) else "\n".join(x for x in v if isinstance(x, str))
-                     for v in row.values() if isinstance(v, (str, list))]
-            self.clean = not _DIRTY.search("\n".join(texts))
-            if not self.clean and any(_SURROGATE.search(t) for t in texts):
+            texts = _strings(row)
+            self.clean = not DIRTY.search("\n".join(texts))
+            if not self.clean and any(SURROGATE.search(t) for t in texts):
                 raise _Reject("bad_row", "not valid UTF-8 (or holds a lone surrogate)")
             cols = self.cols
-            raw_id = _text(row.get(cols["id"]))
-            item_id = _nfc(raw_id.strip()) if raw_id else ""
-            if not item_id:
+            raw_id = nfc((cell_text(row.get(cols["id"]), "id") or "").strip())
+            if not visible(raw_id):
                 raise _Reject("missing_id", "id is empty")
-            _check_text("id", item_id, MAX_ID_CHARS, strict=True, clean=self.clean)
+            check_text("id", raw_id, MAX_ID_CHARS, strict=True, clean=self.clean)
+            item_id = trim(raw_id)
             first = self.seen.get(item_id)
             if first is not None:
                 raise _Reject("duplicate_id", f"duplicate id {_show(item_id, 60)!r} (first seen at {first})")
             self.seen[item_id] = source
-            title = _nfc((_text(row.get(cols["title"])) or "").strip())
-            if not title:
-                raise _Reject("missing_title", "title is empty")
+            title = nfc((cell_text(row.get(cols["title"]), "title") or "").strip())
+            if not visible(title):
+                raise _Reject("missing_title", "title is empty" if not title else
+                              "title shows nothing (only invisible characters)")
             fields = self._fields(row, title)
             fields["id"] = item_id
             image = self._image_spec(row.get(cols["image"]))
@@ -451,33 +221,39 @@ class _Loader:
             return Rejection(source, item_id, rej.reason, rej.detail)
 
     def _fields(self, row: dict[str, Any], title: str) -> dict[str, Any]:
-        cfg, cols, max_chars = self.cfg, self.cols, self.cfg.max_field_chars
+        """The text fields of a row, every value through the same policy (``policy.check_text``)."""
+        cfg, cols, max_chars, clean = self.cfg, self.cols, self.cfg.max_field_chars, self.clean
         markup = cfg.markup == "reject"
-        _check_text("title", title, max_chars, strict=True, markup=markup, clean=self.clean)
-        title = " ".join(title.split())
-        out: dict[str, Any] = {"title": title}
+        check_text("title", title, max_chars, strict=True, markup=markup, clean=clean)
+        out: dict[str, Any] = {"title": " ".join(trim(title).split())}
         for name in ("description", "category"):
-            value = _nfc((_text(row.get(cols[name])) or "").strip())
+            value = nfc((cell_text(row.get(cols[name]), name) or "").strip())
             if "\r" in value:
                 value = value.replace("\r\n", "\n").replace("\r", "\n")
-            _check_text(name, value, max_chars, markup=markup, clean=self.clean)
+            check_text(name, value, max_chars, markup=markup, clean=clean)
+            value = trim(value) if visible(value) else ""
             out[name] = value if name == "description" else " ".join(value.split())
-        keywords, raw = _keywords(row.get(cols["keywords"]), cfg.keywords_separator)
-        _check_text("keywords", raw.strip(), max_chars, markup=markup, clean=self.clean)
+        keywords, raw = keyword_list(row.get(cols["keywords"]), cfg.keywords_separator)
+        check_text("keywords", raw.strip(), max_chars, markup=markup, clean=clean)
         out["keywords"] = tuple(keywords)
         attributes = []
         for key, value in row.items():
             if key in self.mapped or not key or key == "\0id":
                 continue
-            text = _text(value)
-            if not text:
-                continue
-            text = _nfc(text.strip())
-            if text:
-                _check_text(key, text, max_chars, markup=False, clean=self.clean)
-                attributes.append((key, text))
+            values = value if isinstance(value, (list, tuple)) else (value,)  # a list: one attribute per value
+            for v in values:
+                text = cell_text(v, key)
+                if not text:  # empty, or bytes (not text)
+                    continue
+                text = nfc(text.strip())
+                if not visible(text):
+                    continue
+                check_text(f"column name {_show(key, 40)!r}", key, max_chars, strict=True, markup=markup,
+                           clean=clean)
+                check_text(key, text, max_chars, markup=markup, clean=clean)
+                attributes.append((key, trim(text)))
         out["attributes"] = tuple(attributes)
-        raw_date = (_text(row.get(cols["date"])) or "").strip()
+        raw_date = (cell_text(row.get(cols["date"]), "date") or "").strip()
         if raw_date:
             iso = _iso_date(raw_date)
             if iso is None:
@@ -500,7 +276,7 @@ class _Loader:
                     value = data
             if isinstance(value, (bytes, bytearray, memoryview)):
                 return self._bytes_spec(bytes(value))
-            text = (_text(value) or "").strip()
+            text = (cell_text(value, "image") or "").strip()
             if not text:
                 raise _Reject("missing_image", "image column is empty")
             if text.startswith("data:"):
@@ -606,12 +382,16 @@ class _Loader:
         step = max(16, len(keys) // (4 * self.pool._max_workers) + 1)  # few, larger tasks: less locking
         parts = [keys[i:i + step] for i in range(0, len(keys), step)]
         out: dict[str, tuple] = {}
-        for part, results in zip(parts, self.pool.map(lambda ks: [self._job(work[k]) for k in ks], parts)):
+        for part, results in zip(parts, self.pool.map(lambda ks: [self._job(work[k], False) for k in ks], parts)):
             out.update(zip(part, results))
+        for key in keys:  # large images, one at a time in this thread (their memory is reused, not multiplied)
+            if out[key][0] == DEFERRED:
+                out[key] = self._job(work[key])
         return out
 
-    def _job(self, spec: tuple) -> tuple:
-        """Read / inspect one image; returns (path, ImageMeta) or ("reject", reason, detail). Runs in a thread."""
+    def _job(self, spec: tuple, large: bool = True) -> tuple:
+        """Read / inspect one image; returns (path, ImageMeta), ("reject", reason, detail) or, for a large
+        image when ``large`` is False (a pool thread), (DEFERRED,)."""
         kind, payload, extra = spec
         max_pixels = self.cfg.max_image_pixels
         try:
@@ -622,10 +402,14 @@ class _Loader:
                         data = fh.read()
                 except OSError as exc:
                     return ("reject", "missing_image", f"image cannot be read: {_show(extra)} ({_one_line(exc)})")
-                fmt, w, h, error = inspect_image(data, max_pixels)
+                fmt, w, h, error = inspect_image(data, max_pixels, extra, large=large)
+                if error == DEFERRED:
+                    return (DEFERRED,)
                 entry = (st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), w, h, error)
                 return (payload, entry)
-            fmt, w, h, error = inspect_image(payload, max_pixels)
+            fmt, w, h, error = inspect_image(payload, max_pixels, "(embedded bytes)", large=large)
+            if error == DEFERRED:
+                return (DEFERRED,)
             if error == UNVERIFIED:
                 return ("reject", "oversized_image", self._pixels_detail(w, h))
             if error:
@@ -650,8 +434,7 @@ class _Loader:
             return ("reject", "corrupt_image", f"image could not be checked ({_one_line(exc)})")
 
     def _pixels_detail(self, w: int, h: int) -> str:
-        return (f"image is {w}x{h} = {w * h} pixels, more than catalog.max_image_pixels "
-                f"({self.cfg.max_image_pixels})")
+        return pixels_detail(w, h, self.cfg.max_image_pixels)
 
     def _judge(self, p: _Pending) -> Item | Rejection:
         fields = p.fields

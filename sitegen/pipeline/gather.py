@@ -49,8 +49,10 @@ def gather_site(cfg, store, *, run_id: int | None = None, strict: bool = False,
         items = with_pixel_colours(loaded.items, store)
 
     with timer("slugs"):
-        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug)
-        hubs = make_hubs(items)
+        warnings: list[str] = []
+        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug, warnings=warnings,
+                                       strict=strict)
+        hubs = make_hubs(items, warnings=warnings, strict=strict)
         text_pages, page_warnings = load_text_pages(cfg.path(cfg.build.pages))
     return Gathered(Site(items=items, hubs=hubs, pages=text_pages), loaded.rows_read, list(loaded.rejections),
-                    new_pins, list(page_warnings))
+                    new_pins, [*warnings, *page_warnings])

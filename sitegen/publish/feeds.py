@@ -7,11 +7,13 @@ sorted by path, so the same records give the same bytes.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from sitegen.core import urls
 from sitegen.core.config import Config
+from sitegen.core.errors import BuildError
 from sitegen.core.models import PageRecord, Site
 from sitegen.distribute.plan import SitePlan
 
@@ -22,6 +24,16 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<?xml-stylesheet type="text/
 URLSET_OPEN = f'<urlset xmlns="{SITEMAP_NS}" xmlns:image="{IMAGE_NS}">\n'
 URLSET_CLOSE = "</urlset>\n"
 MAX_IMAGES_PER_URL = 1000  # the image sitemap limit
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9._~:/@!$&*+,;=%-]+")  # what config.py accepts as site.base_url
+_SITE_PATH = re.compile(r"/(?:[a-z0-9._-]+/)*")  # the paths sitegen publishes: lowercase ASCII slugs
+
+
+def _base(cfg: Config) -> str:
+    """``site.base_url``, checked again here: one line of robots.txt or a sitemap must not become several."""
+    base = cfg.site.base_url
+    if not _PLAIN_URL.fullmatch(base):
+        raise BuildError(f"site.base_url: must be a plain absolute http(s) URL (got {base!r})")
+    return base
 
 
 def _url_entry(record: PageRecord, base_url: str) -> str:
@@ -81,7 +93,7 @@ def write_sitemaps(records: list[PageRecord], cfg: Config, out_dir: Path, *, max
     """Write ``sitemap.xml`` (an index), its children and ``sitemap.xsl``. Returns the file names written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    base = cfg.site.base_url
+    base = _base(cfg)
     children: list[tuple[str, str]] = []
     for name, kinds in GROUPS:
         group = sorted((r for r in records if r.in_sitemap and r.kind in kinds), key=lambda r: r.path)
@@ -103,7 +115,7 @@ def write_sitemaps(records: list[PageRecord], cfg: Config, out_dir: Path, *, max
 
 def write_robots(cfg: Config, out_dir: Path) -> None:
     text = ("User-agent: *\nAllow: /\nDisallow: /_report/\n\n"
-            f"Sitemap: {urls.absolute(cfg.site.base_url, '/sitemap.xml')}\n")
+            f"Sitemap: {urls.absolute(_base(cfg), '/sitemap.xml')}\n")
     (Path(out_dir) / "robots.txt").write_text(text, encoding="utf-8", newline="\n")
 
 
@@ -112,8 +124,21 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _link_text(text: str) -> str:
-    return _one_line(text).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+_MD_SPECIAL = re.compile(r"([\\`\[\]()<>])")
+
+
+def _md(text: str) -> str:
+    """One line of Markdown text: brackets, parentheses, backticks, angle brackets and backslashes escaped, so
+    a name or summary can never open a link, an image, code or HTML; "://" and "www." are broken up so a
+    URL in the text is not turned into a link."""
+    text = _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+    return text.replace("://", "\\://").replace("www.", "www\\.")
+
+
+
+def _link(base: str, path: str) -> str:
+    """The absolute URL of one of the site's own pages, or "" (no link is written) for anything else."""
+    return urls.absolute(base, path) if _SITE_PATH.fullmatch(path) else ""
 
 
 def _plural(n: int, word: str) -> str:
@@ -129,11 +154,11 @@ def _first_sentence(text: str) -> str:
 
 
 def write_llms_txt(plan: SitePlan, site: Site, records: dict[str, PageRecord], cfg: Config, out_dir: Path) -> None:
-    """``llms.txt`` (llmstxt.org): the site, its categories, collections and text pages, one line each."""
-    base = cfg.site.base_url
-    title = _one_line(cfg.site.title)
-    lines = [f"# {title}", ""]
-    description = _one_line(cfg.site.description) or (
+    """``llms.txt`` (llmstxt.org): the site, its categories, collections and text pages, one line each. Names
+    and summaries are escaped for Markdown (``_md``); links go only to the site's own pages (``_link``)."""
+    base = _base(cfg)
+    lines = [f"# {_md(cfg.site.title)}", ""]
+    description = _md(cfg.site.description) or (
         f"{len(plan.items):,} images in {len(plan.hubs):,} categories and {len(plan.collections):,} collections.")
     lines += [f"> {description}", ""]
     lines += [f"This site has {len(plan.items):,} image pages, {len(plan.hubs):,} category pages and "
@@ -144,33 +169,34 @@ def write_llms_txt(plan: SitePlan, site: Site, records: dict[str, PageRecord], c
     def listed(path: str) -> bool:
         return published is None or path in published
 
-    hubs = [h for _, h in sorted(plan.hubs.items()) if listed(urls.hub_url(h.slug))]
-    if hubs:
-        lines += ["## Categories", ""]
-        for hub in hubs:
-            topics = [_one_line(plan.collections[s].topic) for s in hub.collection_slugs[:3] if s in plan.collections]
-            summary = ("Collections such as " + ", ".join(topics)) if topics else f"Images in {_one_line(hub.name)}"
-            counts = f"{_plural(len(hub.item_ids), 'image')}, {_plural(len(hub.collection_slugs), 'collection')}"
-            lines.append(f"- [{_link_text(hub.name)}]({urls.absolute(base, urls.hub_url(hub.slug))}): {summary} "
-                         f"({counts})")
-        lines.append("")
-    colls = [c for _, c in sorted(plan.collections.items()) if listed(urls.collection_url(c.slug))]
-    if colls:
-        lines += ["## Collections", ""]
-        for coll in colls:
-            path = urls.collection_url(coll.slug)
-            summary = _one_line(coll.summary) or (records[path].description if records and path in records else "")
-            summary = _first_sentence(summary) or f"{len(coll.item_ids)} images"
-            topic = _one_line(coll.topic)
-            lines.append(f"- [{_link_text(topic[:1].upper() + topic[1:])}]({urls.absolute(base, path)}): {summary}")
-        lines.append("")
-    texts = [t for _, t in sorted(plan.text_pages.items()) if listed(urls.text_page_url(t.slug))]
-    if texts:
-        lines += ["## Pages", ""]
-        for page in texts:
-            note = f": {_one_line(page.description)}" if page.description else ""
-            lines.append(f"- [{_link_text(page.title)}]({urls.absolute(base, urls.text_page_url(page.slug))}){note}")
-        lines.append("")
+    def entries(heading: str, rows: list[tuple[str, str, str]]) -> None:
+        """(name, page path, note) -> "- [name](url)note" lines under ``heading``."""
+        out = [f"- [{_md(name)}]({url}){note}" for name, path, note in rows if (url := _link(base, path))]
+        if out:
+            lines.extend([heading, "", *out, ""])
+
+    hub_rows = []
+    for _, hub in sorted(plan.hubs.items()):
+        if not listed(urls.hub_url(hub.slug)):
+            continue
+        topics = [_md(plan.collections[s].topic) for s in hub.collection_slugs[:3] if s in plan.collections]
+        summary = ("Collections such as " + ", ".join(topics)) if topics else f"Images in {_md(hub.name)}"
+        counts = f"{_plural(len(hub.item_ids), 'image')}, {_plural(len(hub.collection_slugs), 'collection')}"
+        hub_rows.append((hub.name, urls.hub_url(hub.slug), f": {summary} ({counts})"))
+    entries("## Categories", hub_rows)
+    coll_rows = []
+    for _, coll in sorted(plan.collections.items()):
+        path = urls.collection_url(coll.slug)
+        if not listed(path):
+            continue
+        summary = _one_line(coll.summary) or (records[path].description if records and path in records else "")
+        summary = _md(_first_sentence(summary)) or f"{len(coll.item_ids)} images"
+        topic = _one_line(coll.topic)
+        coll_rows.append((topic[:1].upper() + topic[1:], path, f": {summary}"))
+    entries("## Collections", coll_rows)
+    text_rows = [(page.title, urls.text_page_url(page.slug), f": {_md(page.description)}" if page.description else "")
+                 for _, page in sorted(plan.text_pages.items()) if listed(urls.text_page_url(page.slug))]
+    entries("## Pages", text_rows)
     (Path(out_dir) / "llms.txt").write_text("\n".join(lines), encoding="utf-8", newline="\n")
 
 

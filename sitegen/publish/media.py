@@ -110,11 +110,14 @@ def encode_renditions(path: str, targets: list[tuple[int, int, Path]]) -> None:
     """Open ``path`` once and write each (width, height, file) target as WebP (atomically)."""
     from PIL import Image
 
-    with Image.open(path) as src:
+    from sitegen.ingest.images import large_decode, reduced
+
+    with Image.open(path) as src, large_decode(src.width * src.height):  # large images: one at a time
         biggest = max(w for w, _, _ in targets)
         if src.format == "JPEG":  # decode at a reduced scale when that is still large enough
             src.draft("RGB", (biggest * 2, biggest * 2))
-        img = _prepare(src)
+        side = max(max(w, h) for w, h, _ in targets)
+        img = _prepare(reduced(src, side, side))  # other large formats: shrunk by a whole factor first
         img.load()
         for w, h, dest in sorted(targets, key=lambda t: -t[0]):
             out = img if (w, h) == img.size else img.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -163,14 +166,31 @@ def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Pat
         except Exception:  # unreadable / vanished image
             return item_ids
 
+    # large images are decoded one at a time in this thread (after the pool), so one thread's memory serves
+    # them all: freed in a pool thread, a decoded image's memory would stay with that thread
+    from sitegen.ingest.images import LARGE_PIXELS
+
+    large = {item.image_sha for item in items if item.width * item.height > LARGE_PIXELS}
+    small = [job for sha, job in zip(sorted(jobs), todo) if sha not in large]
+    big = [job for sha, job in zip(sorted(jobs), todo) if sha in large]
     workers = workers or min(8, os.cpu_count() or 1)
     failed: list[str] = []
-    with ThreadPoolExecutor(max(1, min(workers, len(todo)))) as pool:  # Pillow releases the GIL while it works
-        for n, (job, result) in enumerate(zip(todo, pool.map(work, todo)), start=1):
-            failed.extend(result)
-            done += len(job[2])
-            if progress and (n % 200 == 0 or n == len(todo)):
-                progress(done, total)
+    n = 0
+
+    def finished(job, result) -> None:
+        nonlocal done, n
+        n += 1
+        failed.extend(result)
+        done += len(job[2])
+        if progress and (n % 200 == 0 or n == len(todo)):
+            progress(done, total)
+
+    if small:
+        with ThreadPoolExecutor(max(1, min(workers, len(small)))) as pool:  # Pillow releases the GIL meanwhile
+            for job, result in zip(small, pool.map(work, small)):
+                finished(job, result)
+    for job in big:
+        finished(job, work(job))
     for item_id in failed:
         sets.pop(item_id, None)
     return sets
