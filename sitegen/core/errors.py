@@ -44,3 +44,11 @@ class BuildError(SitegenError):
 
 class ModelError(SitegenError):
     """A model or backend could not be loaded or reached."""
+
+
+class StoreError(SitegenError):
+    """The state database cannot be used: corrupt, written by a newer sitegen, or without a backup to restore."""
+
+
+class StoreLockedError(StoreError):
+    """Another process (a build) holds the store."""

@@ -189,8 +189,8 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     store = Store(work_dir / "eval.duckdb")
     try:
         loaded = load_catalog(cfg.catalog, work_dir, image_cache_dir=work_dir / "images",
-                              image_meta=store.image_meta(), progress=progress("load"))
-        store.put_image_meta(loaded.image_meta)
+                              image_meta=store.media.image_meta(), progress=progress("load"))
+        store.media.put_image_meta(loaded.image_meta)
         items: list[Item] = loaded.items
         lap("load")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, replace
 
 from sitegen.core.models import Item, Site
@@ -43,7 +42,7 @@ def geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
         summary.counters.update({f"generator_{k}": v for k, v in getattr(generator, "stats", {}).items()
                                  if isinstance(v, (int, float))})
         summary.counters.update({f"queries_{k}": v for k, v in qstats.items()})
-        store.record_dropped(run_id, "query", ((d.text, d.reason, "", d.item_id) for d in dropped))
+        store.geo.record_dropped(run_id, "query", ((d.text, d.reason, "", d.item_id) for d in dropped))
 
     with timer("index"):
         fingerprint = hashlib.sha256(item_vectors.tobytes() + repr(asdict(cfg.index)).encode()).hexdigest()[:24]
@@ -58,7 +57,7 @@ def geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
                                                       hub_of=hub_of, item_text=item_text,
                                                       progress=progress("collect"))
         summary.counters.update({f"collect_{k}": v for k, v in cstats.items() if isinstance(v, (int, float))})
-        store.record_dropped(run_id, "topic", ((d.topic, d.reason, d.detail, "") for d in dropped_topics))
+        store.geo.record_dropped(run_id, "topic", ((d.topic, d.reason, d.detail, "") for d in dropped_topics))
         by_text = {t.text: v for t, v in zip(topics, topic_vecs)}
         topic_vectors = {c.slug: by_text[c.topic] if c.topic in by_text else embedder.encode([c.topic])[0]
                          for c in collections}
@@ -74,32 +73,6 @@ def geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
 
 def store_geo(store: Store, plan, site: Site, queries) -> None:
     """Queries, collections, links and PageRank of this build, for the report and later stages."""
-    _store_collections(store, site.collections, queries)
-    rows = [(p.path, target, role) for p in plan.pages for target, role in plan.links(p)]
-    with store.transaction():
-        store.con.execute("DELETE FROM links")
-        store.con.execute("DELETE FROM pagerank")
-        if rows:
-            store._bulk_insert("links", ["src", "dst", "kind"], [list(c) for c in zip(*rows)])
-        if site.pagerank:
-            paths = sorted(site.pagerank)
-            store._bulk_insert("pagerank", ["path", "phase", "score"],
-                               [paths, ["final"] * len(paths), [float(site.pagerank[p]) for p in paths]])
-
-
-def _store_collections(store: Store, collections, queries) -> None:
-    with store.transaction():
-        store.con.execute("DELETE FROM collections")
-        store.con.execute("DELETE FROM queries")
-        if collections:
-            cols = [[c.slug for c in collections], [c.topic for c in collections], [c.category for c in collections],
-                    [c.hub for c in collections], [json.dumps(c.item_ids) for c in collections],
-                    [json.dumps([round(s, 4) for s in c.scores]) for c in collections],
-                    [json.dumps(c.related) for c in collections], [c.summary for c in collections]]
-            store._bulk_insert("collections", ["slug", "topic", "category", "hub", "item_ids", "scores", "related",
-                                               "summary"], cols)
-        if queries:
-            store._bulk_insert("queries", ["item_id", "text", "category", "source", "score", "lang"],
-                               [[q.item_id for q in queries], [q.text for q in queries], [q.category for q in queries],
-                                [q.source for q in queries], [float(q.score) for q in queries],
-                                [q.lang for q in queries]])
+    store.geo.replace_collections(site.collections, queries)
+    store.geo.replace_links([(p.path, target, role) for p in plan.pages for target, role in plan.links(p)],
+                            site.pagerank or {})
