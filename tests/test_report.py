@@ -77,13 +77,15 @@ def fill_store(path: Path, *, n_pages: int = 15) -> tuple[Store, int]:
                ("/item/dress-2/", "modified", "Dress 2", "Dress 2")]
     store.pages.replace(run, records, changes)
     store.runs.record_rejections(run, [Rejection("catalog.csv:4", "x4", "missing_title"),
-                                  Rejection("catalog.csv:9", "x9", "corrupt_image", "truncated JPEG")])
-    store.geo.record_dropped(run, "query", [("nice dress", "too_generic", "", "x1"), ("brand dress", "brand", "", "x2")])
+                                       Rejection("catalog.csv:9", "x9", "corrupt_image", "truncated JPEG")])
+    store.geo.record_dropped(run, "query", [("nice dress", "too_generic", "", "x1"),
+                                            ("brand dress", "brand", "", "x2")])
     store.geo.record_dropped(run, "topic", [("blue dresses", "thin", "2 items (need 6)", ""),
-                                        ("green frocks", "duplicate_of:green-dresses", "", "")])
-    store.geo.replace_collections([Collection("green-dresses", "green dresses", "description", "Dresses", tuple("abcdef")),
-                                   Collection("office-looks", "office looks", "use_case", "Dresses", tuple("abcdefg"))],
-                                  [])
+                                            ("green frocks", "duplicate_of:green-dresses", "", "")])
+    store.geo.replace_collections([Collection("green-dresses", "green dresses", "description", "Dresses",
+                                              tuple("abcdef")),
+                                   Collection("office-looks", "office looks", "use_case", "Dresses",
+                                              tuple("abcdefg"))], [])
     paths = [r.path for r in records if r.kind != "report"]
     store.geo.replace_links([], {p: 0.5 / (n + 1) for n, p in enumerate(paths)})
     return store, run

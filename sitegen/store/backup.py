@@ -73,7 +73,8 @@ def load_backup(db: Connection, manifest: dict) -> dict[str, int]:
     with db.transaction():
         for table in (t for t in manifest["tables"] if t in present):
             db.execute(f"DELETE FROM {table}")
-            db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({_quote(folder / (table + '.parquet'))})")
+            source = _quote(folder / (table + ".parquet"))
+            db.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet({source})")
             loaded[table] = int(db.one(f"SELECT count(*) FROM {table}")[0])
     return loaded
 
