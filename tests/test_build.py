@@ -125,10 +125,9 @@ def test_annotation_mix_is_30_30_40(example_build):
 
     site, _ = example_build
     with Store(site / ".sitegen" / "site.duckdb") as store:
-        rows = store.con.execute("SELECT c.category FROM links l JOIN collections c "
-                                 "ON l.dst = '/topic/' || c.slug || '/' "
-                                 "WHERE l.kind = 'collection' AND l.src LIKE '/item/%'").fetchall()
-    mix = Counter(r[0] for r in rows)
+        category = {f"/topic/{c.slug}/": c.category for c in store.geo.collections()}
+        links = store.geo.links("collection")
+    mix = Counter(category[dst] for src, dst, _ in links if src.startswith("/item/") and dst in category)
     total = sum(mix.values())
     assert total > 0
     for category, share in (("description", 0.3), ("style", 0.3), ("use_case", 0.4)):

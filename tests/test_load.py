@@ -397,8 +397,8 @@ def test_cache_from_the_store_round_trips(load_site, tmp_path_factory):
     from sitegen.store.db import Store
 
     with Store(tmp_path_factory.mktemp("store") / "s.duckdb") as store:
-        store.put_image_meta(first.image_meta)
-        meta = store.image_meta()
+        store.media.put_image_meta(first.image_meta)
+        meta = store.media.image_meta()
     assert meta == first.image_meta
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from sitegen.audit.check import Finding
 from sitegen.core.config import Config
-from sitegen.core.models import ImageEntry, PageRecord, Rejection
+from sitegen.core.models import Collection, ImageEntry, PageRecord, Rejection
 from sitegen.audit.report import SITEMAP_ROWS, write_report
 from sitegen.store.db import Store
 
@@ -62,9 +62,9 @@ class Doc(HTMLParser):
 
 def fill_store(path: Path, *, n_pages: int = 15) -> tuple[Store, int]:
     store = Store(path)
-    first = store.begin_run("2026-01-01T00:00:00Z", "h")
-    store.finish_run(first, "ok", "2026-01-01T00:01:00Z", {})
-    run = store.begin_run("2026-01-02T00:00:00Z", "h")
+    first = store.runs.begin("2026-01-01T00:00:00Z", "h")
+    store.runs.finish(first, "ok", "2026-01-01T00:01:00Z", {})
+    run = store.runs.begin("2026-01-02T00:00:00Z", "h")
     records = [PageRecord("/", "home", "Home", "d", "h0", lastmod="2026-01-01"),
                PageRecord("/topic/green-dresses/", "collection", "Green dresses", "d", "h1", lastmod="2026-01-02"),
                PageRecord("/_report/", "report", "Report", "d", "h2", in_sitemap=False)]
@@ -75,18 +75,19 @@ def fill_store(path: Path, *, n_pages: int = 15) -> tuple[Store, int]:
                ("/topic/old-topic/", "removed", "Old topic", ""),
                ("/item/dress-1/", "retitled", "Dress one", "Dress 1"),
                ("/item/dress-2/", "modified", "Dress 2", "Dress 2")]
-    store.replace_pages(run, records, changes)
-    store.record_rejections(run, [Rejection("catalog.csv:4", "x4", "missing_title"),
-                                  Rejection("catalog.csv:9", "x9", "corrupt_image", "truncated JPEG")])
-    store.record_dropped(run, "query", [("nice dress", "too_generic", "", "x1"), ("brand dress", "brand", "", "x2")])
-    store.record_dropped(run, "topic", [("blue dresses", "thin", "2 items (need 6)", ""),
-                                        ("green frocks", "duplicate_of:green-dresses", "", "")])
-    store.con.execute("INSERT INTO collections VALUES ('green-dresses', 'green dresses', 'description', 'Dresses', "
-                      "'[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]', '[]', '[]', ''), ('office-looks', 'office looks', "
-                      "'use_case', 'Dresses', '[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\"]', '[]', '[]', '')")
+    store.pages.replace(run, records, changes)
+    store.runs.record_rejections(run, [Rejection("catalog.csv:4", "x4", "missing_title"),
+                                       Rejection("catalog.csv:9", "x9", "corrupt_image", "truncated JPEG")])
+    store.geo.record_dropped(run, "query", [("nice dress", "too_generic", "", "x1"),
+                                            ("brand dress", "brand", "", "x2")])
+    store.geo.record_dropped(run, "topic", [("blue dresses", "thin", "2 items (need 6)", ""),
+                                            ("green frocks", "duplicate_of:green-dresses", "", "")])
+    store.geo.replace_collections([Collection("green-dresses", "green dresses", "description", "Dresses",
+                                              tuple("abcdef")),
+                                   Collection("office-looks", "office looks", "use_case", "Dresses",
+                                              tuple("abcdefg"))], [])
     paths = [r.path for r in records if r.kind != "report"]
-    store._bulk_insert("pagerank", ["path", "phase", "score"],
-                       [paths, ["final"] * len(paths), [0.5 / (n + 1) for n in range(len(paths))]])
+    store.geo.replace_links([], {p: 0.5 / (n + 1) for n, p in enumerate(paths)})
     return store, run
 
 

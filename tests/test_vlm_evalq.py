@@ -111,8 +111,10 @@ def test_vlm_load_query_file_shapes_and_store(tmp_path):
                    "c": [("green pear", "description"), ("pear decor", "use_case")]}
     store = Store(tmp_path / "s.duckdb")
     try:
-        store.con.execute("INSERT INTO queries VALUES ('a', 'red apple', 'style', 'vlm', 1.0, 'en'), "
-                          "('z', 'other', 'style', 'vlm', 1.0, 'en')")
+        from sitegen.core.models import Query
+
+        store.geo.replace_collections([], [Query("a", "red apple", "style", "vlm", 1.0, "en"),
+                                           Query("z", "other", "style", "vlm", 1.0, "en")])
         assert generated_from_store(store, ["a"]) == {"a": [("red apple", "style")]}
     finally:
         store.close()

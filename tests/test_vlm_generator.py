@@ -116,7 +116,7 @@ def test_vlm_generator_cache_second_run_does_no_model_work(vlm_items, tmp_path):
         VlmGenerator(backend4, fallback=TitleGenerator(), store=store).generate(vlm_items[:1])
         assert backend4.seen == ["i0"]
         assert len(gen.cache_key(vlm_items[0], "x")) == 64
-        assert store.cache_get(CACHE_NAMESPACE, [gen.cache_key(vlm_items[0], "nope")]) == {}
+        assert store.cache.get(CACHE_NAMESPACE, [gen.cache_key(vlm_items[0], "nope")]) == {}
     finally:
         store.close()
 

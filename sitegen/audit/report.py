@@ -33,13 +33,6 @@ CHANGE_LABELS = {"added": "Pages added", "removed": "Pages removed", "retitled":
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-def _rows(store: Store, sql: str, params: list | None = None) -> list[tuple]:
-    try:
-        return store.con.execute(sql, params or []).fetchall()
-    except Exception:  # an older store without the table: the section is simply empty
-        return []
-
-
 def _fmt_seconds(s: float) -> str:
     return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.1f} s" if s < 120 else f"{s / 60:.1f} min"
 
@@ -118,7 +111,7 @@ def weakest_svg(rows: list[tuple[str, float]], n_pages: int, *, width: int = 640
 
 def _changes(store: Store, run_id: int) -> list[dict]:
     groups: dict[str, list] = defaultdict(list)
-    for path, change, old, new in store.changes(run_id):
+    for path, change, old, new in store.pages.changes(run_id):
         groups[change].append({"path": path, "old": old or "", "new": new or ""})
     order = list(CHANGE_LABELS) + sorted(set(groups) - set(CHANGE_LABELS))
     return [{"change": c, "label": CHANGE_LABELS.get(c, c.capitalize()), "count": len(groups[c]),
@@ -126,8 +119,7 @@ def _changes(store: Store, run_id: int) -> list[dict]:
 
 
 def _dropped(store: Store, run_id: int) -> list[dict]:
-    rows = _rows(store, "SELECT kind, text, reason, detail, item_id FROM dropped WHERE build_id = ? "
-                        "ORDER BY kind, reason, text", [run_id])
+    rows = store.geo.dropped(run_id)
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for kind, text, reason, detail, item_id in rows:
         key = (kind or "", (reason or "").split(":", 1)[0])
@@ -137,12 +129,10 @@ def _dropped(store: Store, run_id: int) -> list[dict]:
 
 
 def _topics(store: Store) -> list[dict]:
-    rows = _rows(store, "SELECT category, slug, topic, hub, item_ids FROM collections ORDER BY category, slug")
     by_cat: dict[str, list] = defaultdict(list)
-    for category, slug, topic, hub, item_ids in rows:
-        n = len(json.loads(item_ids)) if item_ids else 0
-        by_cat[category or "?"].append({"slug": slug, "topic": topic, "hub": hub, "n_items": n,
-                                        "path": urls.collection_url(slug)})
+    for c in store.geo.collections():
+        by_cat[c.category or "?"].append({"slug": c.slug, "topic": c.topic, "hub": c.hub, "n_items": len(c.item_ids),
+                                          "path": urls.collection_url(c.slug)})
     total = sum(len(v) for v in by_cat.values()) or 1
     return [{"category": c, "count": len(v), "share": len(v) / total,
              "examples": sorted(v, key=lambda t: (-t["n_items"], t["slug"]))[:8]} for c, v in sorted(by_cat.items())]
@@ -160,7 +150,7 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
                    link_report: dict | None) -> dict:
     """Everything the template shows, as plain data (also written as report.json)."""
     base = cfg.site.base_url
-    pages = store.page_listing()  # (path, kind, title, lastmod, images, in_sitemap)
+    pages = store.pages.listing()  # (path, kind, title, lastmod, images, in_sitemap)
     kinds = Counter(kind for _, kind, *_ in pages)
     by_kind = summary.get("pages_by_kind") or dict(kinds)
     by_kind = {k: by_kind[k] for k in sorted(by_kind, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER
@@ -169,20 +159,19 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
     sitemap = [{"url": urls.absolute(base, path), "path": path, "kind": kind, "lastmod": lastmod,
                 "images": int(n_images), "title": title}
                for path, kind, title, lastmod, n_images, _ in listed[:SITEMAP_ROWS]]
-    rejections = store.rejections(run_id)
+    rejections = store.runs.rejections(run_id)
     rejected_by_reason = Counter(r.reason for r in rejections) or Counter(summary.get("rejected_by_reason") or {})
     stages = [{"name": s.get("name", "?"), "seconds": float(s.get("seconds", 0)), "detail": s.get("detail", ""),
                "human": _fmt_seconds(float(s.get("seconds", 0)))} for s in summary.get("stages") or []]
     total_s = sum(s["seconds"] for s in stages)
     for s in stages:
         s["share"] = s["seconds"] / total_s if total_s else 0
-    pr = _rows(store, "SELECT path, score FROM pagerank WHERE phase = 'final' ORDER BY score, path")
+    pr = store.geo.pagerank("final")
     scored = [(p, float(s)) for p, s in pr if p != urls.home_url()]
     f = _findings(findings)
-    n_collections = _rows(store, "SELECT count(*) FROM collections")
     dropped = _dropped(store, run_id)
     topics = _topics(store)
-    n_coll = int(n_collections[0][0]) if n_collections else by_kind.get("collection", 0)
+    n_coll = sum(t["count"] for t in topics)
     dropped_topics = sum(g["count"] for g in dropped if g["kind"] == "topic")
     overview = {
         "pages": sum(by_kind.values()), "pages_by_kind": by_kind, "in_sitemap": len(listed),

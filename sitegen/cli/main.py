@@ -258,6 +258,52 @@ def eval_queries(config_path, overrides, heldout, generated, from_store, json_ou
         click.echo(f"report: {json_out}")
 
 
+# -- the store ---------------------------------------------------------------------------------------------
+
+@main.group(name="store")
+def store_group() -> None:
+    """The state database (.sitegen/site.duckdb): `sitegen store info`, `sitegen store restore`."""
+
+
+@store_group.command(name="info")
+@CONFIG_OPTION
+@SET_OPTION
+def store_info(config_path, overrides) -> None:
+    """Path, size, schema version of each owner's tables, the last build and the backup."""
+    from sitegen.store.db import Store
+
+    cfg = _load(config_path, overrides)
+    if not cfg.store_path.is_file():
+        raise click.ClickException(f"no store at {cfg.store_path} (a build creates it)")
+    with Store(cfg.store_path) as store:
+        versions = store.schema_versions()
+        last = store.runs.last()
+        manifest = store.backup_manifest()
+    click.echo(f"store: {cfg.store_path} ({cfg.store_path.stat().st_size / 1e6:.1f} MB)")
+    click.echo("schema: " + ", ".join(f"{owner} {v}" for owner, v in versions.items()))
+    click.echo(f"last build: #{last.id} {last.status}, started {last.started}, finished {last.finished or '-'}"
+               if last else "last build: none")
+    click.echo(f"backup: {manifest['folder']}, written {manifest['written']} ("
+               + ", ".join(f"{t} {n}" for t, n in sorted(manifest["tables"].items())) + " rows)"
+               if manifest else "backup: none yet (one is written after each successful build)")
+
+
+@store_group.command(name="restore")
+@CONFIG_OPTION
+@SET_OPTION
+def store_restore(config_path, overrides) -> None:
+    """Move the store file aside and load the last good backup (pinned slugs, pages and lastmod, removed-page
+    history, builds, items) into a fresh store; the next build recomputes the rest."""
+    from sitegen.store.backup import restore
+
+    cfg = _load(config_path, overrides)
+    done = restore(cfg.store_path)
+    if done.moved_to:
+        click.echo(f"moved {done.store} aside to {done.moved_to}")
+    click.echo(f"restored {done.store} from the backup written {done.backup_written}: "
+               + ", ".join(f"{t} {n}" for t, n in sorted(done.rows.items())) + " rows")
+
+
 # -- fine-tuning -------------------------------------------------------------------------------------------
 
 @main.command(name="train-data")
@@ -282,8 +328,8 @@ def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, s
     cfg = _load(config_path, overrides)
     with Store(cfg.store_path) as store:
         loaded = load_catalog(cfg.catalog, cfg.root, image_cache_dir=cfg.store_path.parent / "images",
-                              image_meta=store.image_meta())
-        items, _ = assign_slugs(loaded.items, store.pinned_slugs("item"), cfg.catalog.slug)
+                              image_meta=store.media.image_meta())
+        items, _ = assign_slugs(loaded.items, store.slugs.pinned("item"), cfg.catalog.slug)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     stats = write_training_files(exports, items, out_dir, top_n=top_n, holdout=holdout, seed=seed,
                                  mix=tuple(cfg.represent.mix[c] for c in ("description", "style", "use_case")),

@@ -48,3 +48,11 @@ class ModelError(SitegenError):
 
 class PluginError(SitegenError, LookupError):
     """An extension point or a plugin name is unknown, taken twice, or a plugin failed to load."""
+
+
+class StoreError(SitegenError):
+    """The state database cannot be used: corrupt, written by a newer sitegen, or without a backup to restore."""
+
+
+class StoreLockedError(StoreError):
+    """Another process (a build) holds the store."""

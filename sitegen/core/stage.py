@@ -211,4 +211,4 @@ class StageContext:
             reason = reason.split(":", 1)[0]
             tally[reason] = tally.get(reason, 0) + 1
         if self.run_id is not None:
-            self.store.record_dropped(self.run_id, kind, rows)
+            self.store.geo.record_dropped(self.run_id, kind, rows)

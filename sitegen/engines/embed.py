@@ -207,7 +207,7 @@ class Embedder:
         if self.store is not None:
             wanted = [h for h in unique if h not in found]
             for i in range(0, len(wanted), _STORE_CHUNK):
-                for h, blob in self.store.get_embeddings(wanted[i:i + _STORE_CHUNK], self.model_id).items():
+                for h, blob in self.store.embeddings.get(wanted[i:i + _STORE_CHUNK], self.model_id).items():
                     vec = np.frombuffer(blob, dtype=np.float32)
                     if self._dim is None or vec.shape[0] == self._dim:
                         found[h] = vec
@@ -241,12 +241,12 @@ class Embedder:
             self.stats["embedded"] += len(chunk)
             done += len(chunk)
             if self.store is not None and len(pending) >= _STORE_CHUNK:
-                self.store.put_embeddings(self.model_id, pending)
+                self.store.embeddings.put(self.model_id, pending)
                 pending = {}
             if progress is not None:
                 progress(done, total)
         if self.store is not None and pending:
-            self.store.put_embeddings(self.model_id, pending)
+            self.store.embeddings.put(self.model_id, pending)
         return out
 
     def _remember(self, h: str, vec: np.ndarray) -> None:

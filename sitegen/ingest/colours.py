@@ -176,7 +176,7 @@ def cached_traits(items: Sequence[Item], store: Store | None = None) -> dict[str
     paths = {item.id: item.image for item in items}
     cached: dict[str, dict] = {}
     if store is not None and keys:
-        got = store.cache_get(CACHE_NAMESPACE, sorted(set(keys.values())))
+        got = store.cache.get(CACHE_NAMESPACE, sorted(set(keys.values())))
         cached = {k: v for k, v in got.items() if isinstance(v, dict)}
     fresh: dict[str, dict] = {}
     out: dict[str, ImageTraits] = {}
@@ -188,7 +188,7 @@ def cached_traits(items: Sequence[Item], store: Store | None = None) -> dict[str
         out[item_id] = ImageTraits(tuple((str(n), float(sh)) for n, sh in value.get("colours", [])),
                                    bool(value.get("transparent", False)))
     if store is not None and fresh:
-        store.cache_put(CACHE_NAMESPACE, fresh)
+        store.cache.put(CACHE_NAMESPACE, fresh)
     return out
 
 

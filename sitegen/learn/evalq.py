@@ -198,7 +198,7 @@ def load_query_file(path: str | Path) -> dict[str, list[tuple[str, QueryCategory
 def generated_from_store(store: Store, item_ids: Iterable[str] | None = None
                          ) -> dict[str, list[tuple[str, QueryCategory]]]:
     """The queries of the last build (the store's ``queries`` table), per item id."""
-    rows = store.con.execute("SELECT item_id, text, category FROM queries").fetchall()
+    rows = store.geo.queries()
     wanted = set(item_ids) if item_ids is not None else None
     out: dict[str, list[tuple[str, QueryCategory]]] = {}
     for item_id, text, category in rows:

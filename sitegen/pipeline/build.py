@@ -64,16 +64,17 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
     tmp_dir = out_dir.parent / f".build-tmp-{os.getpid()}"
     remove_stale_tmp(out_dir.parent)
     store = Store(cfg.store_path)
-    run_id = store.begin_run(started, config_hash(cfg))
+    run_id = store.runs.begin(started, config_hash(cfg))
     try:
         result = _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict,
                       cfg.build.check if check is None else check, force)
-        store.finish_run(run_id, "ok", build_time(), _summary_json(summary))
+        store.runs.finish(run_id, "ok", build_time(), _summary_json(summary))
+        _backup(store, result)
         return result
     except BaseException as exc:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         try:
-            store.finish_run(run_id, "failed", build_time(), {"error": str(exc)})
+            store.runs.finish(run_id, "failed", build_time(), {"error": str(exc)})
         except Exception:  # the store itself may be the problem; the original error matters more
             pass
         raise
@@ -104,9 +105,9 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
             store_geo(store, plan, site, geo.queries)
 
     with timer("previous"):
-        previous = store.published_pages()
+        previous = store.pages.published()
         out_key = _output_key(cfg, geo_key, site)
-    if not force and previous and _intact(out_dir) and store.cache_get("output", ["last"]).get("last") == out_key:
+    if not force and previous and _intact(out_dir) and store.cache.get("output", ["last"]).get("last") == out_key:
         # the same input, settings, templates and code as the published site: it is already this build's output
         records = sorted(previous.values(), key=lambda r: r.path)
         for r in records:
@@ -152,13 +153,14 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
 
     with store.transaction():
         with timer("store"):
-            store.replace_pages(run_id, records, changes)
-            store.pin_slugs("item", new_pins)
+            store.pages.replace(run_id, records, changes)
+            store.slugs.pin("item", new_pins)
+            store.items.replace(site.items)
         findings = _check(cfg, store, run_id, tmp_dir, records, started, summary, link_report, strict, check,
                           timer, progress)
         with timer("swap"):
             swap_in(tmp_dir, out_dir)
-        store.cache_put("output", {"last": out_key})
+        store.cache.put("output", {"last": out_key})
     return BuildResult(summary, out_dir, run_id, findings, link_report, site)
 
 
@@ -214,13 +216,23 @@ def _audit(store: Store, out_dir: Path, cfg: Config, records: list[PageRecord], 
         if (out_dir / name).is_file():
             h.update((out_dir / name).read_bytes())
     key = h.hexdigest()[:32]
-    cached = store.cache_get("audit", [key]).get(key)
+    cached = store.cache.get("audit", [key]).get(key)
     if cached is not None:
         return [Finding(**f) for f in cached]
     findings = audit(out_dir, cfg, min_items=cfg.collect.min_items, now=now, progress=progress)
-    store.con.execute("DELETE FROM cache WHERE namespace = 'audit'")
-    store.cache_put("audit", {key: [asdict(f) for f in findings]})
+    store.cache.replace("audit", {key: [asdict(f) for f in findings]})
     return findings
+
+
+def _backup(store: Store, result: BuildResult) -> None:
+    """Keep the durable state of this good build beside the store. The site is already published, so a
+    failed backup is a warning, not a failed build."""
+    from sitegen.core.errors import StoreError
+
+    try:
+        store.backup()
+    except (OSError, StoreError) as exc:
+        result.summary.warnings.append(f"store backup failed (the previous backup is kept): {exc}")
 
 
 # -- small helpers -----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ NAMESPACE = "geo"
 
 def load(store: Store, key: str, site: Site) -> tuple[Site, dict, dict] | None:
     """(site with collections, annotations, featured, hub links and PageRank; link report; counters), or None."""
-    payload = store.cache_get(NAMESPACE, [key]).get(key)
+    payload = store.cache.get(NAMESPACE, [key]).get(key)
     if payload is None:
         return None
     collections = [Collection(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})
@@ -40,6 +40,4 @@ def save(store: Store, key: str, site: Site, link_report: dict, counters: dict) 
         "link_report": json.loads(json.dumps(link_report, default=str)),
         "counters": counters,
     }
-    with store.transaction():
-        store.con.execute("DELETE FROM cache WHERE namespace = ?", [NAMESPACE])
-        store.cache_put(NAMESPACE, {key: payload})
+    store.cache.replace(NAMESPACE, {key: payload})

@@ -34,10 +34,10 @@ def gather_site(cfg, store, *, run_id: int | None = None, strict: bool = False,
     timer = timer or (lambda _name: nullcontext())
     with timer("load"):
         loaded = load_catalog(cfg.catalog, cfg.root, image_cache_dir=cfg.store_path.parent / "images",
-                              image_meta=store.image_meta(), progress=progress("load"))
-        store.put_image_meta(loaded.image_meta)
+                              image_meta=store.media.image_meta(), progress=progress("load"))
+        store.media.put_image_meta(loaded.image_meta)
         if run_id is not None:
-            store.record_rejections(run_id, loaded.rejections)
+            store.runs.record_rejections(run_id, loaded.rejections)
         if strict and loaded.rejections:
             first = loaded.rejections[0]
             raise StrictError(f"{len(loaded.rejections)} catalog row(s) rejected (--strict); first: "
@@ -50,7 +50,7 @@ def gather_site(cfg, store, *, run_id: int | None = None, strict: bool = False,
 
     with timer("slugs"):
         warnings: list[str] = []
-        items, new_pins = assign_slugs(items, store.pinned_slugs("item"), cfg.catalog.slug, warnings=warnings,
+        items, new_pins = assign_slugs(items, store.slugs.pinned("item"), cfg.catalog.slug, warnings=warnings,
                                        strict=strict)
         hubs = make_hubs(items, warnings=warnings, strict=strict)
         text_pages, page_warnings = load_text_pages(cfg.path(cfg.build.pages))

@@ -60,7 +60,7 @@ class VlmGenerator(QueryGenerator):
         items = list(items)
         prompts = [build_prompt(item, context=self.context) for item in items]
         keys = [self.cache_key(item, p) for item, p in zip(items, prompts)]
-        cached: dict[str, Any] = self.store.cache_get(CACHE_NAMESPACE, keys) if self.store is not None else {}
+        cached: dict[str, Any] = self.store.cache.get(CACHE_NAMESPACE, keys) if self.store is not None else {}
         parsed: dict[int, list[ParsedQuery]] = {}
         todo: list[int] = []
         for i, key in enumerate(keys):
@@ -92,7 +92,7 @@ class VlmGenerator(QueryGenerator):
                 to_cache[keys[i]] = {"raw": res.text, "queries": [[q.text, q.category] for q in queries],
                                      "model": self.backend.model_id, "prompt_version": PROMPT_VERSION}
             if self.store is not None and to_cache:
-                self.store.cache_put(CACHE_NAMESPACE, to_cache)
+                self.store.cache.put(CACHE_NAMESPACE, to_cache)
             done += len(chunk)
             if self.progress:
                 self.progress(done, len(items))
