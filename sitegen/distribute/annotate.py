@@ -40,12 +40,14 @@ def annotation_mix(annotations: dict[str, tuple[str, ...]], collections: Sequenc
 
 def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
              topic_vectors_by_slug: dict[str, np.ndarray], cfg: LinkSection,
-             mix: dict[str, float]) -> dict[str, tuple[str, ...]]:
+             mix: dict[str, float], collect: CollectSection | None = None) -> dict[str, tuple[str, ...]]:
     """item id -> its annotations (collection slugs), best first; ``annotations_min``..``annotations_max`` each
-    when there are enough collections."""
+    when there are enough collections. ``collect`` is the site's collect section: its ``threshold`` decides which
+    nearby topics an item is relevant to (the defaults when omitted)."""
     if not collections or not items:
         return {item.id: () for item in items}
-    cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug)
+    cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug,
+                        collect or CollectSection())
     cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
     lo, hi = cfg.annotations_min, cfg.annotations_max
     selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)
@@ -61,7 +63,8 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
     return out
 
 
-def _candidates(items, collections, item_vectors, topic_vectors_by_slug) -> list[list[tuple[int, float]]]:
+def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
+                collect: CollectSection) -> list[list[tuple[int, float]]]:
     """Per item: [(collection index, quality)] sorted by quality desc, then collection index."""
     n, c = len(items), len(collections)
     pos_of = {item.id: i for i, item in enumerate(items)}
@@ -110,7 +113,7 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug) -> list
     flat = near.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(c + 1))
-    threshold = CollectSection().threshold
+    threshold = collect.threshold
     for ci in range(c):
         pairs = order[bounds[ci]:bounds[ci + 1]]
         if not len(pairs):

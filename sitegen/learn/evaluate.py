@@ -221,7 +221,7 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
 
         by_text = {t.text: v for t, v in zip(topics, topic_vectors)}
         annotations = annotate(items, collections, item_vectors, {c.slug: by_text[c.topic] for c in collections},
-                               cfg.link, cfg.represent.mix)
+                               cfg.link, cfg.represent.mix, cfg.collect)
         lap("annotate")
 
         exact = build_index(item_vectors, replace(cfg.index, backend="exact"))

@@ -64,7 +64,8 @@ def geo_stages(cfg, store, run_id, site: Site, timer, summary, progress):
                          for c in collections}
 
     with timer("annotate"):
-        annotations = annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix)
+        annotations = annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix,
+                               cfg.collect)
 
     summary.counters["texts_embedded"] = embedder.stats.get("embedded", 0)
     summary.counters["texts_cached"] = embedder.stats.get("cached", 0)
