@@ -22,17 +22,14 @@ words that stand before an audience word ("<Brand> Men ...") and rarely elsewher
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitegen.ingest.colours import COLOUR_WORDS, ImageTraits, cached_traits
 from sitegen.core.config import RepresentSection
-from sitegen.core.errors import CatalogError
 from sitegen.core.models import Item, QueryCategory
 from sitegen.represent.base import Candidate, QueryGenerator
 from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS, normalise
@@ -439,44 +436,3 @@ def default_item_text(item: Item) -> str:
     parts = [item.title, item.description, " ".join(item.keywords), item.category,
              *(v for _, v in item.attributes if len(v.split()) <= 4)]
     return normalise(" ".join(p for p in parts if p))
-
-
-def read_console_queries(path: str | Path) -> list[tuple[str, int, int, float, float]]:
-    """Rows of a Google Search Console "Performance" export (Queries.csv): (query, clicks, impressions,
-    ctr as a fraction, position). Header ``Top queries,Clicks,Impressions,CTR,Position``; ``Query`` / ``Queries``
-    headers, ``33.33%`` or ``0.3333`` CTRs, thousands separators and a UTF-8 BOM are accepted."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read the Search Console export: {exc}") from exc
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if not header:
-        return []
-    cols = {normalise(h): i for i, h in enumerate(header)}
-    q_col = next((cols[k] for k in ("top queries", "query", "queries", "top query", "search query") if k in cols),
-                 None)
-    if q_col is None:
-        raise CatalogError(f"{path}: not a Search Console queries export (no 'Top queries' or 'Query' column; "
-                           f"header is {', '.join(header)})")
-
-    def num(row: list[str], name: str) -> float:
-        i = cols.get(name)
-        if i is None or i >= len(row):
-            return 0.0
-        raw = row[i].strip().replace(",", "").replace("\u00a0", "")
-        pct = raw.endswith("%")
-        try:
-            value = float(raw.rstrip("%")) if raw not in ("", "-") else 0.0
-        except ValueError:
-            return 0.0
-        return value / 100.0 if pct else value
-
-    out = []
-    for row in reader:
-        if len(row) <= q_col or not row[q_col].strip():
-            continue
-        out.append((row[q_col].strip(), int(num(row, "clicks")), int(num(row, "impressions")), num(row, "ctr"),
-                    num(row, "position")))
-    return out

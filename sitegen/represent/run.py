@@ -12,7 +12,8 @@ from sitegen.core.errors import ConfigError
 from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query
 from sitegen.represent.base import QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor
-from sitegen.represent.retrieval import RetrievalGenerator, read_console_queries
+from sitegen.ingest.console import console_queries
+from sitegen.represent.retrieval import RetrievalGenerator
 
 if TYPE_CHECKING:
     from sitegen.engines.embed import Embedder
@@ -29,7 +30,7 @@ def make_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store
         path = cfg.path(cfg.represent.console_export)
         if not path.is_file():
             raise ConfigError([f"represent.console_export: file not found: {path}"])
-        console = [row[0] for row in read_console_queries(path)]
+        console = console_queries(path)
     retrieval = RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
                                    item_text=item_text)
     if cfg.represent.generator == "retrieval":
