@@ -17,7 +17,8 @@ from sitegen.core.errors import ConfigError
 from sitegen.core.models import QUERY_CATEGORIES, Item
 from sitegen.represent.base import Candidate, QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor, default_blocklist, language, normalise, quotas
-from sitegen.represent.retrieval import RetrievalGenerator, classify
+from sitegen.represent.parse import classify_query
+from sitegen.represent.retrieval import RetrievalGenerator
 from sitegen.represent.run import make_generator, represent
 
 
@@ -265,9 +266,9 @@ def test_configured_intents_come_before_templates(tmp_path, embedder):
 
 
 def test_classify():
-    assert classify("black formal shoes for men") == "use_case"
-    assert classify("navy kurta") == "style"
-    assert classify("hci chairs") == "description"
+    assert classify_query("black formal shoes for men") == "use_case"
+    assert classify_query("navy kurta") == "style"
+    assert classify_query("hci chairs") == "description"
 
 
 # -- the stage ------------------------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ BUILTINS: dict[str, dict[str, str]] = {
         "retrieval": "sitegen.represent.run:make_retrieval_generator",
         "vlm": "sitegen.represent.run:make_vlm_generator",
     },
+    "scorer": {
+        "heuristic": "sitegen.aggregate.relevance:HeuristicScorer",
+    },
 }
 
 for _kind, _entries in BUILTINS.items():

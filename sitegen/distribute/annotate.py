@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from sitegen.aggregate.collect import Lexicon, relevance, similarity_mid
+from sitegen.aggregate.collect import Lexicon
+from sitegen.aggregate.relevance import TopicEvidence, make_scorer
 from sitegen.core.config import CollectSection, LinkSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, Item
 
@@ -114,14 +115,15 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(c + 1))
     threshold = collect.threshold
+    scorer = make_scorer(collect)
     for ci in range(c):
         pairs = order[bounds[ci]:bounds[ci + 1]]
         if not len(pairs):
             continue
         checked, free = lex.analyse(collections[ci].topic, collections[ci].category)
         rows = pairs // k
-        r = relevance(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
-                      similarity_mid(len(checked), len(free)))
+        r = scorer.score(TopicEvidence(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
+                                       len(checked), len(free)))
         quality.ravel()[pairs] = np.where(r >= threshold, _RELEVANT + r, r)
 
     out = []

@@ -12,6 +12,7 @@ from sitegen.core.errors import ConfigError
 from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query
 from sitegen.represent.base import QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor
+from sitegen.core.lexicon import load_lexicon
 from sitegen.ingest.console import console_queries
 from sitegen.represent.retrieval import RetrievalGenerator
 
@@ -32,7 +33,7 @@ def make_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store
             raise ConfigError([f"represent.console_export: file not found: {path}"])
         console = console_queries(path)
     retrieval = RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
-                                   item_text=item_text)
+                                   item_text=item_text, lexicon=load_lexicon(cfg.represent.lexicons, cfg.root))
     if cfg.represent.generator == "retrieval":
         return retrieval
     if cfg.represent.generator == "vlm":
