@@ -35,7 +35,8 @@ from sitegen.core.models import Item, QueryCategory
 from sitegen.core import text as core_text
 from sitegen.represent.base import Candidate, QueryGenerator
 from sitegen.represent.parse import classify_query
-from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS, normalise
+from sitegen.core.text import normalise
+from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS
 
 if TYPE_CHECKING:
     from sitegen.engines.embed import Embedder
