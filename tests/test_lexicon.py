@@ -99,3 +99,15 @@ def test_one_colour_accessor():
     assert colour_values(item) == ["Navy Blue", "White", "red", "white"]
     assert colour_values(item, first_attribute=True) == ["Navy Blue", "White"]
     assert colour_values(Item(id="2", title="t", image="", image_sha="", width=1, height=1)) == []
+
+
+def test_editing_a_site_lexicon_invalidates_the_geo_cache(tmp_path):
+    from sitegen.core.models import Site
+    from sitegen.pipeline import cache as geocache
+
+    (tmp_path / "shop.toml").write_text('[occasions]\nethnic = ["temple visits"]\n')
+    (tmp_path / "site.toml").write_text('[represent]\nlexicons = ["en", "fashion", "shop.toml"]\n')
+    cfg = load_config(tmp_path / "site.toml")
+    key = geocache.fingerprint(cfg, Site(items=[], hubs=[], pages=[]))
+    (tmp_path / "shop.toml").write_text('[occasions]\nethnic = ["poojas"]\n')
+    assert geocache.fingerprint(cfg, Site(items=[], hubs=[], pages=[])) != key

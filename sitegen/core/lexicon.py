@@ -138,6 +138,12 @@ def check(entries: Iterable[str], root: Path, key: str = "represent.lexicons") -
     return errors
 
 
+def lexicon_paths(entries: Iterable[str], root: Path) -> list[Path]:
+    """The files ``entries`` read (``auto`` expanded), those that exist: what a cache of their use must hash."""
+    paths = (_resolve(name, root) for name in expand(entries))
+    return [p for p in paths if p is not None and p.is_file()]
+
+
 def load_lexicon(entries: Iterable[str] = (AUTO,), root: Path | None = None) -> Lexicon:
     """The merged lexicon of ``entries`` (see the module docstring). Raises ``ConfigError`` naming the key,
     the file and its key for anything invalid."""

@@ -21,7 +21,8 @@ from sitegen.store.db import Store
 NAMESPACE = "geo"
 _PACKAGE = Path(__file__).resolve().parents[1]
 _SOURCES = ("represent", "engines", "aggregate", "distribute/annotate.py", "distribute/link.py",
-            "distribute/plan.py", "ingest/colours.py", "pipeline/cache.py")
+            "distribute/plan.py", "ingest/colours.py", "pipeline/cache.py", "core/text.py", "core/lexicon.py",
+            "lexicons")
 
 
 def _source_digest() -> str:
@@ -30,7 +31,7 @@ def _source_digest() -> str:
         path = _PACKAGE / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for f in files:
-            if f.is_file() and f.suffix in (".py", ".txt"):
+            if f.is_file() and f.suffix in (".py", ".txt", ".toml"):
                 h.update(f.relative_to(_PACKAGE).as_posix().encode())
                 h.update(f.read_bytes())
     return h.hexdigest()
@@ -43,6 +44,10 @@ def fingerprint(cfg: Config, site: Site) -> str:
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     if cfg.represent.console_export and cfg.path(cfg.represent.console_export).is_file():
         h.update(cfg.path(cfg.represent.console_export).read_bytes())
+    from sitegen.core.lexicon import lexicon_paths
+
+    for path in lexicon_paths(cfg.represent.lexicons, cfg.root):  # a site's own word lists may change
+        h.update(path.read_bytes())
     from sitegen.engines.vlm import folder_fingerprint
 
     for value in (cfg.embed.model, cfg.vlm.model, cfg.vlm.adapter):
