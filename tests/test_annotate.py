@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sitegen.distribute.annotate import annotate, annotation_mix
-from sitegen.core.config import LinkSection
+from sitegen.core.config import CollectSection, LinkSection
 from sitegen.core.models import Collection, Item
 
 MIX = {"description": 0.3, "style": 0.3, "use_case": 0.4}
@@ -76,3 +76,26 @@ def test_missing_topic_vector_uses_the_centroid():
     tvs.pop(cols[0].slug)
     ann = annotate(items, cols, vecs, tvs, LinkSection(), MIX)
     assert all(3 <= len(v) <= 5 for v in ann.values())
+
+
+def test_the_configured_threshold_decides_which_nearby_topics_are_relevant():
+    """Six topics the item is not a member of, each at cosine 0.61 (a relevance of about 0.70): with the default
+    threshold (0.5) all are relevant and the item gets the maximum of five; with collect.threshold = 0.8 none
+    are, and it gets only the minimum of three."""
+    dim = 8
+    items = [Item(id=f"i{n}", title=f"Thing {n}", image="", image_sha="", width=1, height=1, category="Things")
+             for n in range(7)]
+    vecs = np.eye(dim, dtype=np.float32)[:7]
+    cols, tvs = [], {}
+    for k, name in enumerate(["alpha", "beta", "gamma", "delta", "epsilon", "zeta"], start=1):
+        v = np.zeros(dim, np.float32)
+        v[0], v[7] = 0.61, np.sqrt(1 - 0.61 ** 2)
+        slug = f"zork-{name}"
+        cols.append(Collection(slug=slug, topic=f"zork {name}", category="use_case", hub="Things",
+                               item_ids=(f"i{k}",), scores=(0.9,)))
+        tvs[slug] = v
+    mix = {"description": 0.0, "style": 0.0, "use_case": 1.0}
+    default = annotate(items, cols, vecs, tvs, LinkSection(), mix)
+    strict = annotate(items, cols, vecs, tvs, LinkSection(), mix, CollectSection(threshold=0.8))
+    assert len(default["i0"]) == 5
+    assert len(strict["i0"]) == 3

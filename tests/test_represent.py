@@ -13,15 +13,14 @@ from PIL import Image, ImageDraw
 
 from sitegen.ingest.colours import cached_traits, dominant_colours, image_traits, pixel_colours
 from sitegen.core.config import Config, RepresentSection
-from sitegen.core.errors import CatalogError, ConfigError
+from sitegen.core.errors import ConfigError
 from sitegen.core.models import QUERY_CATEGORIES, Item
 from sitegen.represent.base import Candidate, QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor, default_blocklist, language, normalise, quotas
-from sitegen.represent.retrieval import RetrievalGenerator, classify, read_console_queries
+from sitegen.represent.parse import classify_query
+from sitegen.represent.retrieval import RetrievalGenerator
 from sitegen.represent.run import make_generator, represent
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-EXPORTS = SHARED / "fixtures" / "real-exports"
 
 
 # -- colours ---------------------------------------------------------------------------------------------------
@@ -267,9 +266,9 @@ def test_configured_intents_come_before_templates(tmp_path, embedder):
 
 
 def test_classify():
-    assert classify("black formal shoes for men") == "use_case"
-    assert classify("navy kurta") == "style"
-    assert classify("hci chairs") == "description"
+    assert classify_query("black formal shoes for men") == "use_case"
+    assert classify_query("navy kurta") == "style"
+    assert classify_query("hci chairs") == "description"
 
 
 # -- the stage ------------------------------------------------------------------------------------------------
@@ -322,25 +321,3 @@ def test_make_generator(tmp_path, monkeypatch, embedder):
     assert isinstance(calls["fallback"], RetrievalGenerator) and calls["store"] is None
 
 
-# -- Search Console exports ------------------------------------------------------------------------------------
-@pytest.mark.shared
-@pytest.mark.skipif(not EXPORTS.is_dir(), reason="../shared/fixtures/real-exports is not present")
-def test_real_search_console_exports():
-    a = read_console_queries(EXPORTS / "gsc-site-a" / "Queries.csv")
-    assert len(a) == 53  # the export ends without a newline: the last row counts too
-    assert a[0] == ("hci direct", 44, 71, pytest.approx(0.6197), pytest.approx(2.13))
-    b = read_console_queries(EXPORTS / "gsc-site-b" / "Queries.csv")
-    assert len(b) == 795  # 796 lines with the header
-    assert b[0] == ("adelphi living", 255, 765, pytest.approx(0.3333), pytest.approx(1.06))
-    assert all(0.0 <= ctr <= 1.0 and impressions >= clicks >= 0 for _, clicks, impressions, ctr, _ in a + b)
-
-
-def test_console_header_variants(tmp_path):
-    path = tmp_path / "Queries.csv"
-    path.write_text("\ufeffQuery,Clicks,Impressions,CTR,Position\n\"red, apple\",\"1,204\",\"10,000\",12.04%,4.5\n"
-                    "tabby cat,0,12,0,31\n,1,1,1%,1\n", encoding="utf-8")
-    assert read_console_queries(path) == [("red, apple", 1204, 10000, pytest.approx(0.1204), 4.5),
-                                          ("tabby cat", 0, 12, 0.0, 31.0)]
-    path.write_text("Page,Clicks\n/x,1\n")
-    with pytest.raises(CatalogError, match="Top queries"):
-        read_console_queries(path)

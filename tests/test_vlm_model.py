@@ -191,7 +191,8 @@ def test_vlm_end_to_end_console_data_to_adapter_to_generator(vlm_tiny_model, tmp
     """Search data -> train-data JSONL (the real prompt) -> LoRA -> the vlm generator with the adapter from
     site config reproduces the training targets as candidates (overfit check on the full prompt)."""
     from sitegen.store.db import Store
-    from sitegen.learn.traindata import ExportRow, build_training_data, index_items, write_jsonl
+    from sitegen.ingest.console import ConsoleRow
+    from sitegen.learn.traindata import build_training_data, index_items, write_jsonl
 
     items = []
     rows = []
@@ -201,7 +202,7 @@ def test_vlm_end_to_end_console_data_to_adapter_to_generator(vlm_tiny_model, tmp
         items.append(Item(id=f"e{k}", title=name, image=str(p), image_sha=f"e{k}", width=64, height=48,
                           slug=name.replace(" ", "-")))
         for n, (text, _) in enumerate(_targets(name)):
-            rows.append(ExportRow(text, f"https://example.org/item/{items[-1].slug}/", 10, 2000 - n, 0.1, 3.0))
+            rows.append(ConsoleRow(text, f"https://example.org/item/{items[-1].slug}/", 10, 2000 - n, 0.1, 3.0))
     train, held, stats = build_training_data(rows, index_items(items), holdout=0.0, sample_size=7)
     assert stats["images"] == 6 and not held
     write_jsonl(train, tmp_path / "train.jsonl")

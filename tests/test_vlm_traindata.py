@@ -10,16 +10,14 @@ from pathlib import Path
 import pytest
 
 from sitegen.core.models import Item
+from sitegen.ingest.console import ConsoleRow, parse_ctr, read_console_export
 from sitegen.represent.parse import classify_query
 from sitegen.represent.prompt import SYSTEM_PROMPT
 from sitegen.learn.vlm_train import read_jsonl
 from sitegen.learn.traindata import (
-    ExportRow,
     build_training_data,
     category_quota,
     index_items,
-    parse_ctr,
-    read_console_export,
     record_queries,
     resolve_page,
     retain,
@@ -35,8 +33,8 @@ EXPORTS = SHARED / "fixtures" / "real-exports"
 needs_shared = pytest.mark.skipif(not EXPORTS.is_dir(), reason="../shared/fixtures/real-exports is absent")
 
 
-def row(query="q", page="i1", impressions=100, ctr=0.0, position=50.0, clicks=0) -> ExportRow:
-    return ExportRow(query=query, page=page, clicks=clicks, impressions=impressions, ctr=ctr, position=position)
+def row(query="q", page="i1", impressions=100, ctr=0.0, position=50.0, clicks=0) -> ConsoleRow:
+    return ConsoleRow(query=query, page=page, clicks=clicks, impressions=impressions, ctr=ctr, position=position)
 
 
 def items(n: int = 8) -> list[Item]:

@@ -4,8 +4,9 @@ A topic (a de-duplicated predicted query) becomes a collection when enough catal
 
 1. topics whose catalog words no ``min_items`` items share are dropped at once ("thin"), without a search;
 2. the others retrieve ``candidates`` neighbours from the item index (batched), plus their own source items;
-3. the relevance scorer (the design's "student", here with fixed weights) scores each candidate from the
-   embedding similarity and the *lexical evidence*: the share of the topic's catalog words (colour, article
+3. the relevance scorer (``collect.scorer``, see ``relevance.py``; the built-in ``heuristic`` is the design's
+   "student" with the weights ``[collect.weights]``) scores each candidate from the embedding similarity and
+   the *lexical evidence*: the share of the topic's catalog words (colour, article
    type, usage, gender ...) found in the item's text. Missing one of them costs more than any similarity can
    repay, so "black formal shoes for men" needs black + formal + shoes + men evidence ("men" never matches
    "women"; "blue" never matches "navy blue"). Words the catalog never uses ("office", "capsule") are checked
@@ -24,12 +25,9 @@ Every dropped topic is returned with its reason. Deterministic: same inputs, sam
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -37,75 +35,18 @@ import numpy as np
 from sitegen.core import urls
 from sitegen.core.config import CollectSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, DroppedTopic, Item, Query, Topic
+from sitegen.aggregate.relevance import TopicEvidence, make_scorer
 from sitegen.aggregate.summary import summarise
+from sitegen.core import text as core_text
+from sitegen.core.lexicon import english
+from sitegen.core.text import match_words, topic_key
 
 MERGE_COSINE = 0.9
-# relevance scorer weights: score = sigmoid(W_SIM * (sim - mid) + W_SOURCE * is_source) * evidence ** EVIDENCE_POWER
-W_SIM = 14.0
-W_SOURCE = 1.0
-EVIDENCE_POWER = 8  # (7/8) ** 8 = 0.34: one missing word out of up to eight keeps a candidate below 0.5
-SIM_MID_CHECKED = 0.40  # similarity at score 0.5 when the catalog can check every word of the topic
-SIM_MID_FREE = 0.55  # ... and when it can check none
 _BATCH = 512
 
-GENDER = {"men": "men", "man": "men", "mens": "men", "male": "men", "males": "men", "gents": "men",
-          "gentlemen": "men", "women": "women", "woman": "women", "womens": "women", "ladies": "women",
-          "lady": "women", "female": "women", "females": "women", "boy": "boys", "boys": "boys",
-          "girl": "girls", "girls": "girls", "kid": "kids", "kids": "kids", "unisex": "unisex"}
-STOPWORDS = frozenset("""a an the and or for with without in on of to at by from into your my our their his her its
-this that these those is are be what which how who when where why best new cheap buy online shop shopping sale
-deals idea ideas look looks outfit outfits wear wears wearing style styles styled styling inspiration inspo must
-have has haves essential essentials collection collections more most perfect great good nice latest trendy
-trending stylish cute under vs s""".split())
+STOPWORDS = frozenset(english().relevance_stopwords)  # sitegen/lexicons/en.toml
 _AUDIENCE = frozenset({"men", "women", "boys", "girls", "unisex"})  # stay catalog words in a purpose clause
-_COLOUR_KEYS = ("colour", "color")
 _MAX_PHRASE = 5
-
-
-_APOSTROPHE_S = re.compile(r"['\u2019]s\b")
-_TSHIRT = re.compile(r"\bt[\s-]*shirt")
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _clean(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    text = _APOSTROPHE_S.sub("s", text.lower())
-    return _TSHIRT.sub("tshirt", text) if "shirt" in text else text
-
-
-@lru_cache(maxsize=500_000)
-def stem(word: str) -> str:
-    """Gender words to one form ("men's" -> "men", "ladies" -> "women"), plurals to the singular."""
-    if word in GENDER:
-        return GENDER[word]
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("ie") and len(word) > 4:
-        return word[:-2] + "y"
-    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Normalised, stemmed words in order (stopwords kept: phrases such as "perfume and body mist" need them)."""
-    return [stem(w) for w in _WORD.findall(_clean(text))]
-
-
-def topic_key(text: str) -> str:
-    """Topics are the same when their keys are: case, accents, punctuation and spacing do not count."""
-    return " ".join(_WORD.findall(_clean(text)))
-
-
-def default_item_text(item: Item) -> str:
-    parts = [item.title, item.category, " ".join(item.keywords), " ".join(v for _, v in item.attributes),
-             item.description[:300]]
-    return " . ".join(p for p in parts if p)
 
 
 class Lexicon:
@@ -120,7 +61,7 @@ class Lexicon:
     a word it never uses ("office", "capsule") is left to the embedding."""
 
     def __init__(self, items: Sequence[Item], item_text: Callable[[Item], str] | None = None):
-        item_text = item_text or default_item_text
+        item_text = item_text or core_text.item_text
         self.n = len(items)
         fields: list[list[tuple[str, tuple[str, ...], bool]]] = []  # per item: (field, value words, atomic)
         value_words: dict[str, tuple[str, ...]] = {}
@@ -129,7 +70,7 @@ class Lexicon:
         def vw(value: str) -> tuple[str, ...]:
             got = value_words.get(value)
             if got is None:
-                got = value_words[value] = tuple(words(value))
+                got = value_words[value] = tuple(match_words(value))
             return got
 
         for item in items:
@@ -137,7 +78,7 @@ class Lexicon:
             fv += [("\0keywords", vw(k), False) for k in item.keywords]
             for k, v in item.attributes:
                 if k not in colourish:
-                    colourish[k] = any(c in k.lower() for c in _COLOUR_KEYS)
+                    colourish[k] = core_text.is_colour_key(k)
                 fv.append((k, vw(v), colourish[k]))
             fields.append([f for f in fv if f[1]])
         self.phrases: dict[tuple[str, ...], bool] = {}  # words -> atomic (a colour value)
@@ -162,7 +103,7 @@ class Lexicon:
             names = tuple(sorted({name for name, _, _ in fv if name in field_values}))
             if names not in excluded:
                 excluded[names] = set().union(*(field_values[n] for n in names))
-            free = set(self._join(words(item_text(item)), item_side=True))
+            free = set(self._join(match_words(item_text(item)), item_side=True))
             toks = {self.vocab.setdefault(t, len(self.vocab)) for t in own | (free - excluded[names])}
             rows.extend([idx] * len(toks))
             cols.extend(toks)
@@ -201,7 +142,7 @@ class Lexicon:
         """A topic's (catalog words, other content words), each de-duplicated in order. In a use-case topic the
         purpose after the last "for" ("... for school projects", "... for kids") says what the item is used
         for, not what it is: those words are left to the embedding, except a gender ("... for women")."""
-        toks = self._join(words(text), item_side=False)
+        toks = self._join(match_words(text), item_side=False)
         purpose = len(toks)
         if category == "use_case" and "for" in toks:
             purpose = len(toks) - toks[::-1].index("for")
@@ -251,25 +192,6 @@ class Lexicon:
 
 def _bit(bitset: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return (bitset[idx >> 3] >> (7 - (idx & 7)).astype(np.uint8)) & 1
-
-
-def similarity_mid(checked: int, free: int) -> float:
-    """The similarity that scores 0.5: lower when the catalog can check more of the topic's words."""
-    total = checked + free
-    share = checked / total if total else 0.0
-    return SIM_MID_FREE - (SIM_MID_FREE - SIM_MID_CHECKED) * share
-
-
-def relevance(sims: np.ndarray, evidence: np.ndarray, is_source: np.ndarray, mid: float) -> np.ndarray:
-    """The relevance student with its default weights: a probability-like score in [0, 1]."""
-    z = W_SIM * (np.asarray(sims, np.float64) - mid) + W_SOURCE * np.asarray(is_source, np.float64)
-    return (1.0 / (1.0 + np.exp(-z)) * np.asarray(evidence, np.float64) ** EVIDENCE_POWER).astype(np.float32)
-
-
-def _gate_is_exact(n_checked: int, threshold: float) -> bool:
-    """True when missing one catalog word always scores below ``threshold`` (so only items with every word
-    can pass, and counting them decides "thin" without a search)."""
-    return n_checked > 0 and ((n_checked - 1) / n_checked) ** EVIDENCE_POWER < threshold
 
 
 def make_topics(items: Sequence[Item], queries: Sequence[Query], hub_of: Callable[[Item], str]) -> list[Topic]:
@@ -322,6 +244,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     if len(topic_vectors) != len(topics):
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
     lex = Lexicon(items, item_text)
+    scorer = make_scorer(cfg)
     pos_of = {item.id: n for n, item in enumerate(items)}
     dropped: list[DroppedTopic] = []
     analysed = [lex.analyse(t.text, t.category) for t in topics]
@@ -332,7 +255,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         if len(items) < cfg.min_items:
             dropped.append(DroppedTopic(topic.text, "too_few_candidates", f"the catalog has {len(items)} items"))
             continue
-        if _gate_is_exact(len(checked), cfg.threshold):
+        if scorer.needs_every_word(len(checked), cfg.threshold):
             have = lex.count(lex.all_of(checked))
             if have < cfg.min_items:
                 dropped.append(DroppedTopic(topic.text, "thin", f"{have} item(s) have all of: {', '.join(checked)} "
@@ -361,8 +284,8 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
                 dropped.append(DroppedTopic(topic.text, "too_few_candidates",
                                             f"{len(cand)} candidate(s) retrieved (need {cfg.min_items})"))
                 continue
-            scores = relevance(cand_sims, lex.evidence(checked, cand), np.isin(cand, src),
-                               similarity_mid(len(checked), len(free)))
+            scores = scorer.score(TopicEvidence(cand_sims, lex.evidence(checked, cand), np.isin(cand, src),
+                                                len(checked), len(free)))
             keep = scores >= cfg.threshold
             if int(keep.sum()) < cfg.min_items:
                 dropped.append(DroppedTopic(topic.text, "thin", f"{int(keep.sum())} item(s) score >= "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sitegen.core.models import Collection, Site
+from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
 from sitegen.core.text import item_text
 from sitegen.distribute.plan import OTHER
@@ -45,6 +46,7 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
 
 
 COLLECT = Stage("collect", collect, inputs=("site", "embed", "represent", "index"), output=Collected,
-                settings=("collect", "embed"),
-                plugins=lambda cfg: [("topic_source", name) for name in cfg.collect.topic_sources],
+                settings=("collect", "embed", "represent.lexicons"), data_files=lexicon_files,
+                plugins=lambda cfg: [("scorer", cfg.collect.scorer),
+                                     *[("topic_source", name) for name in cfg.collect.topic_sources]],
                 doc="topics -> collections: ANN candidates, relevance, thin / duplicate gates, summaries")

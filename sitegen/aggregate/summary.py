@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Sequence
 
 from sitegen.core.models import Item
+from sitegen.core.text import colour_values
 
-_COLOUR_KEYS = ("colour", "color")
 _TOP = 3
 
 
@@ -28,7 +28,7 @@ def _top(counter: Counter, n: int = _TOP) -> list[tuple[str, int]]:
 def item_colours(item: Item, colours: dict[str, list[str]] | None = None) -> list[str]:
     """An item's colour names: its colour attribute(s) when the catalog has them, else the names computed
     from its pixels (``colours``: item id -> colour names, dominant first)."""
-    named = [v.strip().lower() for k, v in item.attributes if any(c in k.lower() for c in _COLOUR_KEYS) and v.strip()]
+    named = [v.lower() for v in colour_values(item)]
     if named:
         return named
     return [c.lower() for c in (colours or {}).get(item.id, [])[:1]]

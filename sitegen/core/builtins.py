@@ -17,6 +17,9 @@ BUILTINS: dict[str, dict[str, str]] = {
     "runner": {
         "local": "sitegen.pipeline.runner:LocalRunner",
     },
+    "scorer": {
+        "heuristic": "sitegen.aggregate.relevance:HeuristicScorer",
+    },
 }
 
 for _kind, _entries in BUILTINS.items():

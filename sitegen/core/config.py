@@ -131,6 +131,7 @@ class RepresentSection:
     dedup_cosine: float = field(default=0.92, metadata=_check(_unit, "must be between 0 and 1"))
     use_cases: dict[str, list[str]] = field(default_factory=dict)  # category or keyword -> intents
     console_export: str = ""  # a Search Console Queries.csv, optional
+    lexicons: list[str] = field(default_factory=lambda: ["auto"])  # packaged names, .toml paths, or "auto"
 
 
 @dataclass
@@ -161,6 +162,8 @@ class CollectSection:
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
     max_collections: int = field(default=0, metadata=NON_NEGATIVE)  # 0 = no cap
     topic_sources: list[str] = field(default_factory=lambda: ["queries"])  # registered topic sources, in order
+    scorer: str = "heuristic"  # a registered relevance scorer (kind "scorer")
+    weights: dict[str, float] = field(default_factory=dict)  # the scorer's parameters; empty = its defaults
 
 
 @dataclass
@@ -303,9 +306,14 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         errors.append(f"represent.mix: unknown categories {sorted(unknown)} (use description, style, use_case)")
     elif r.mix and abs(sum(r.mix.values()) - 1.0) > 1e-6:
         errors.append(f"represent.mix: shares must add up to 1 (got {sum(r.mix.values()):.3f})")
+    if isinstance(r.lexicons, list) and all(isinstance(e, str) for e in r.lexicons):
+        from sitegen.core.lexicon import check as check_lexicons
+
+        errors.extend(check_lexicons(r.lexicons, cfg.root))
     c = cfg.collect
     if c.min_items > c.max_items:
         errors.append(f"collect.min_items: must be <= collect.max_items ({c.max_items})")
+    _check_scorer(c, errors)
     lk = cfg.link
     if lk.annotations_min > lk.annotations_max:
         errors.append("link.annotations_min: must be <= link.annotations_max")
@@ -341,6 +349,29 @@ def _check_plugins(cfg: Config, errors: list[str]) -> None:
         errors.append("collect.topic_sources: name at least one topic source")
     elif len(set(cfg.collect.topic_sources)) != len(cfg.collect.topic_sources):
         errors.append("collect.topic_sources: a topic source is named twice")
+
+
+def _check_scorer(c: CollectSection, errors: list[str]) -> None:
+    from sitegen.core import registry
+
+    try:
+        known = registry.names("scorer")
+    except registry.RegistryError as exc:
+        errors.append(f"collect.scorer: {exc}")
+        return
+    if c.scorer not in known:
+        errors.append(f"collect.scorer: no scorer named {c.scorer!r} (registered: {', '.join(known)})")
+    elif c.scorer == "heuristic" and isinstance(c.weights, dict):
+        from sitegen.aggregate.relevance import DEFAULT_WEIGHTS
+
+        for name, value in c.weights.items():
+            if name not in DEFAULT_WEIGHTS:
+                errors.append(f"collect.weights.{name}: unknown weight of the heuristic scorer "
+                              f"(use {', '.join(DEFAULT_WEIGHTS)})")
+            elif isinstance(value, float) and name in ("mid_checked", "mid_free") and not -1.0 <= value <= 1.0:
+                errors.append(f"collect.weights.{name}: must be a similarity between -1 and 1 (got {value})")
+            elif isinstance(value, float) and name in ("similarity", "evidence_power") and value <= 0:
+                errors.append(f"collect.weights.{name}: must be > 0 (got {value})")
 
 
 def parse_override(text: str) -> tuple[str, Any]:

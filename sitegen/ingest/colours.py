@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sitegen.core.text import is_colour_key
+
 if TYPE_CHECKING:
     from sitegen.core.models import Item
     from sitegen.store.db import Store
@@ -204,7 +206,7 @@ def with_pixel_colours(items: list[Item], store: Store) -> list[Item]:
     """Items whose catalog names no colour get the colour words computed from their pixels as ``colour``
     attributes (one per colour), so relevance, summaries, embeddings and item facts all see them."""
     def has_colour(item: Item) -> bool:
-        return any("colour" in k.lower() or "color" in k.lower() for k, _ in item.attributes)
+        return any(is_colour_key(k) for k, _ in item.attributes)
 
     todo = [i for i in items if not has_colour(i)]
     if not todo:

@@ -2,7 +2,8 @@
 
 1. Read an export: a joined CSV with columns ``query,page,clicks,impressions,ctr,position`` (``page`` is a page
    URL such as ``https://site/item/<slug>/`` or an image id), or a Search Console ``Queries.csv`` / ``Pages.csv``
-   (``Top queries,Clicks,Impressions,CTR,Position``; CTR like ``33.33%``).
+   (``Top queries,Clicks,Impressions,CTR,Position``; CTR like ``33.33%``), read by
+   ``sitegen.ingest.console.read_console_export``.
 2. Join each row to an item by id, URL path, or slug.
 3. Keep a row when impressions > 1000, or impressions > 10 and CTR >= 0.8, or impressions > 10 and
    position <= 10 (the retain rule, exactly).
@@ -16,19 +17,18 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import random
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sitegen.core.models import QUERY_CATEGORIES, Item, QueryCategory
 from sitegen.core.urls import item_url
 from sitegen.engines.vlm import Progress, VlmBackend, VlmRequest
+from sitegen.ingest.console import ConsoleRow, read_console_export
 from sitegen.represent.parse import classify_query, parse_queries
 from sitegen.represent.prompt import SYSTEM_PROMPT, build_prompt, chat_messages, format_target
 
@@ -36,83 +36,7 @@ Mix = tuple[float, float, float]  # description, style, use_case
 DEFAULT_MIX: Mix = (0.3, 0.3, 0.4)
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRow:
-    query: str
-    page: str  # page URL, URL path or image id; '' for a query-only export
-    clicks: int
-    impressions: int
-    ctr: float  # a fraction, 0..1
-    position: float
-
-
-# -- reading exports -------------------------------------------------------------------------------------
-_COLUMN_ALIASES = {
-    "query": ("query", "top queries", "queries", "search query", "keyword"),
-    "page": ("page", "top pages", "pages", "url", "landing page", "image", "image_id", "item_id", "id"),
-    "clicks": ("clicks",),
-    "impressions": ("impressions",),
-    "ctr": ("ctr", "url ctr", "click through rate"),
-    "position": ("position", "avg position", "average position", "avg. position"),
-}
-
-
-def parse_ctr(value: object) -> float:
-    """CTR as a fraction: ``'33.33%'`` -> 0.3333, ``'0.25'`` -> 0.25; a bare number above 1 is read as a
-    percentage (``'45'`` -> 0.45). Empty -> 0."""
-    text = str(value if value is not None else "").strip().replace(",", ".")
-    if not text:
-        return 0.0
-    if text.endswith("%"):
-        return float(text[:-1].strip()) / 100.0
-    number = float(text)
-    return number / 100.0 if number > 1.0 else number
-
-
-def _number(value: object) -> float:
-    text = str(value if value is not None else "").strip().replace(",", "").replace("\u00a0", "")
-    return float(text) if text else 0.0
-
-
-def read_console_export(path: str | Path) -> list[ExportRow]:
-    """Rows of a Search Console export or a joined ``query,page,...`` CSV (header names are matched
-    case-insensitively; ``Top queries`` / ``Top pages`` are recognised). A ``Pages.csv`` alone yields rows with an
-    empty query. Raises ValueError naming the file when a needed column is missing."""
-    path = Path(path)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            return []
-        names = [h.strip().lower() for h in header]
-        index: dict[str, int] = {}
-        for key, aliases in _COLUMN_ALIASES.items():
-            for alias in aliases:
-                if alias in names:
-                    index[key] = names.index(alias)
-                    break
-        if "query" not in index and "page" not in index:
-            raise ValueError(f"{path}: no query or page column in header {header}")
-        if "impressions" not in index:
-            raise ValueError(f"{path}: no Impressions column in header {header}")
-        rows: list[ExportRow] = []
-        for n, rec in enumerate(reader, 2):
-            if not rec or all(not c.strip() for c in rec):
-                continue
-            value = {key: rec[i] for key, i in index.items() if i < len(rec)}
-            try:
-                rows.append(ExportRow(query=value.get("query", "").strip(), page=value.get("page", "").strip(),
-                                      clicks=int(_number(value.get("clicks", "0"))),
-                                      impressions=int(_number(value.get("impressions", "0"))),
-                                      ctr=parse_ctr(value.get("ctr", "0")),
-                                      position=_number(value.get("position", "0"))))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from exc
-    return rows
-
-
-def retain(row: ExportRow) -> bool:
+def retain(row: ConsoleRow) -> bool:
     """The paper's rule: impressions > 1000, or (impressions > 10 and CTR >= 0.8), or
     (impressions > 10 and position <= 10)."""
     return (row.impressions > 1000 or (row.impressions > 10 and row.ctr >= 0.8)
@@ -153,10 +77,10 @@ def resolve_page(page: str, items_by_key: Mapping[str, Item]) -> Item | None:
 
 
 # -- selection -------------------------------------------------------------------------------------------
-def top_queries(rows: Sequence[ExportRow], top_n: int = 30) -> list[ExportRow]:
+def top_queries(rows: Sequence[ConsoleRow], top_n: int = 30) -> list[ConsoleRow]:
     """One row per distinct query (case-insensitive, the one with the most impressions), best ``top_n`` by
     impressions desc, then position asc, then query text."""
-    best: dict[str, ExportRow] = {}
+    best: dict[str, ConsoleRow] = {}
     for row in rows:
         key = " ".join(row.query.lower().split())
         if key and (key not in best or (row.impressions, -row.position) > (best[key].impressions,
@@ -216,7 +140,7 @@ def split_holdout(records: list[dict], holdout: float, seed: int) -> tuple[list[
     return [r for r in records if r["item_id"] not in held], [r for r in records if r["item_id"] in held]
 
 
-def build_training_data(export_rows: Iterable[ExportRow], items_by_key: Mapping[str, Item], *, top_n: int = 30,
+def build_training_data(export_rows: Iterable[ConsoleRow], items_by_key: Mapping[str, Item], *, top_n: int = 30,
                         mix: Mix = DEFAULT_MIX, holdout: float = 0.1, seed: int = 0, sample_size: int = 7,
                         min_queries: int = 3, context: bool = True) -> tuple[list[dict], list[dict], dict]:
     """(train records, held-out records, stats) from joined export rows. ``sample_size``: queries per target
@@ -225,7 +149,7 @@ def build_training_data(export_rows: Iterable[ExportRow], items_by_key: Mapping[
     stats: dict = {"rows": len(rows), "rows_unmatched": 0, "rows_dropped_by_rule": 0, "rows_retained": 0,
                    "images": 0, "images_too_few_queries": 0, "unmatched_examples": [],
                    "target_mix": {c: 0 for c in QUERY_CATEGORIES}, "pool_mix": {c: 0 for c in QUERY_CATEGORIES}}
-    by_item: dict[str, list[ExportRow]] = {}
+    by_item: dict[str, list[ConsoleRow]] = {}
     items: dict[str, Item] = {}
     for row in rows:
         item = resolve_page(row.page, items_by_key)
@@ -326,7 +250,7 @@ def write_training_files(exports: Sequence[str | Path], items: Sequence[Item], o
     """Read the exports, build the data, write ``train.jsonl``, ``heldout.jsonl`` and ``stats.json`` in
     ``out_dir``; return the stats (with the written paths under ``"files"``). ``items`` should carry their
     slugs so that page URLs join."""
-    rows: list[ExportRow] = []
+    rows: list[ConsoleRow] = []
     for path in exports:
         rows.extend(read_console_export(path))
     train, held, stats = build_training_data(rows, index_items(items), top_n=top_n, mix=mix, holdout=holdout,

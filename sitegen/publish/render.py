@@ -18,11 +18,13 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+from sitegen.aggregate.summary import summarise
 from sitegen.publish import jsonld
 from sitegen.core import urls
 from sitegen.core.config import Config
 from sitegen.publish.media import ImageSet
 from sitegen.core.models import ImageEntry, Item, PageRecord, Site
+from sitegen.core.text import colour_values
 from sitegen.distribute.plan import PagePlan, SitePlan
 
 PACKAGED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -34,7 +36,6 @@ DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
 CARD_SIZES = "(min-width: 1240px) 230px, (min-width: 900px) 22vw, (min-width: 600px) 30vw, 46vw"
 MAIN_SIZES = "(min-width: 960px) 560px, 100vw"
 QUESTION_WORDS = {"how", "what", "which", "why", "where", "when", "who", "can", "is", "are", "do", "does"}
-COLOUR_ATTRS = ("colours", "colors", "colour", "color", "base_colour", "base_color")
 PROGRESS_EVERY = 500
 
 Progress = Callable[[int, int], None]
@@ -179,12 +180,9 @@ def is_question(topic: str) -> bool:
 
 
 def colours_of(item: Item) -> list[str]:
-    for name in COLOUR_ATTRS:
-        value = item.attr(name)
-        if value:
-            parts = [clean(v) for v in value.replace(";", ",").replace("|", ",").replace("/", ",").split(",")]
-            return [p for p in parts if p]
-    return []
+    """The colours an item page names (``core.text.colour_values`` of its first colour attribute: the
+    catalog's colour column, or the dominant pixel colour), cleaned for the page."""
+    return [c for c in (clean(v) for v in colour_values(item, first_attribute=True)) if c]
 
 
 def title_tag(name: str, site_title: str, suffix: str = "") -> str:
@@ -359,22 +357,7 @@ class Contexts:
         coll = self.plan.collections[slug]
         if clean(coll.summary):
             return clean(coll.summary)
-        items = [self.plan.items[i] for i in coll.item_ids if i in self.plan.items]
-        counts: dict[str, int] = {}
-        colours: dict[str, int] = {}
-        for item in items:
-            counts[item.category or "Other"] = counts.get(item.category or "Other", 0) + 1
-            for c in colours_of(item):
-                colours[c.lower()] = colours.get(c.lower(), 0) + 1
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        text = f"{len(items)} images. Main categories: " + ", ".join(f"{k} ({v})" for k, v in top) + "."
-        if colours:
-            main = sorted(colours.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-            text += " Main colours: " + ", ".join(k for k, _ in main) + "."
-        dates = sorted(i.date[:4] for i in items if i.date[:4].isdigit())
-        if dates:
-            text += f" Dated {dates[0]}." if dates[0] == dates[-1] else f" Dated {dates[0]}–{dates[-1]}."
-        return text
+        return clean(summarise(coll.topic, [self.plan.items[i] for i in coll.item_ids if i in self.plan.items]))
 
     # page contexts -------------------------------------------------------------------------------
     def context(self, page: PagePlan) -> dict:

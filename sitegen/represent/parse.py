@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.core.lexicon import english
 from sitegen.core.models import QueryCategory
 
 MAX_QUERY_CHARS = 200
@@ -37,13 +38,11 @@ _CATEGORY_ALIASES: dict[str, QueryCategory] = {
     "occasion": "use_case", "application": "use_case", "use case intent": "use_case",
 }
 
-# words and phrases (matched on whole words) that make a query a use case / style query
-USE_CASE_WORDS = frozenset(["ideas", "idea", "for", "gift", "gifts", "decor", "decoration", "decorations", "decorating", "outfit", "outfits", "party", "parties", "wedding", "weddings", "office", "kids", "kid", "classroom", "diy", "inspiration", "inspo", "wallpaper", "wallpapers", "poster", "posters", "worksheet", "worksheets", "printable", "printables", "birthday", "christmas", "halloween", "easter", "thanksgiving", "holiday", "holidays", "tutorial", "tips", "tricks", "craft", "crafts", "project", "projects", "activities", "activity", "lesson", "lessons", "teaching", "teachers", "template", "templates", "invitation", "invitations", "card", "cards", "shower", "baby", "nursery", "bedroom", "livingroom", "bathroom", "kitchen", "garden", "patio", "makeover", "organization", "organizing", "storage", "hacks", "must-haves", "essentials", "wardrobe", "capsule", "vacation", "travel", "summer", "winter", "spring", "fall", "autumn", "date", "school", "work", "workout", "gym", "everyday", "casual", "formal", "weekend", "beginners"])
-USE_CASE_PHRASES = ("how to", "what to wear", "to wear", "ideas for", "living room", "back to school",
-                    "must haves", "for women", "for men", "for kids", "coloring page", "colouring page")
-STYLE_WORDS = frozenset(["red", "green", "blue", "yellow", "orange", "purple", "pink", "black", "white", "grey", "gray", "brown", "beige", "sage", "navy", "teal", "gold", "golden", "silver", "pastel", "neutral", "cream", "ivory", "turquoise", "maroon", "olive", "mint", "lavender", "burgundy", "coral", "mustard", "emerald", "cobalt", "blush", "tan", "khaki", "charcoal", "rust", "lilac", "peach", "aqua", "magenta", "cyan", "violet", "crimson", "colour", "color", "colours", "colors", "colorful", "colourful", "monochrome", "monochromatic", "pattern", "patterns", "patterned", "floral", "striped", "stripes", "stripe", "polka", "dots", "dotted", "plaid", "checkered", "gingham", "paisley", "geometric", "abstract", "vintage", "retro", "antique", "minimalist", "minimal", "modern", "rustic", "boho", "bohemian", "farmhouse", "scandinavian", "industrial", "cartoon", "watercolor", "watercolour", "outline", "outlined", "sketch", "sketched", "hand-drawn", "doodle", "aesthetic", "look", "style", "styled", "texture", "textured", "matte", "glossy", "shiny", "metallic", "wooden", "wood", "metal", "leather", "linen", "cotton", "knit", "knitted", "velvet", "silk", "denim", "wool", "marble", "glass", "ceramic", "rattan", "wicker", "silhouette", "clipart", "neon", "pastel", "dark", "bright", "light", "muted", "earthy", "elegant", "cozy", "cute", "kawaii", "gothic", "grunge", "preppy", "chic", "classic", "sleek", "layered", "oversized", "cropped", "fitted", "flowy", "textured", "handmade", "embroidered", "sequin", "lace"])
-STYLE_PHRASES = ("black and white", "line art", "hand drawn", "mid century", "art deco", "color palette",
-                 "colour palette", "old money", "clean girl")
+# words and phrases (matched on whole words) that make a query a use case / style query: sitegen/lexicons/en.toml
+USE_CASE_WORDS = frozenset(english().use_case_words)
+USE_CASE_PHRASES = english().use_case_phrases
+STYLE_WORDS = frozenset(english().style_words)
+STYLE_PHRASES = english().style_phrases
 
 _WORD_RE = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -38,67 +37,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sitegen.core.config import RepresentSection
+from sitegen.core.lexicon import english
 from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query, QueryCategory
+from sitegen.core.text import normalise
 from sitegen.represent.base import Candidate
 
 if TYPE_CHECKING:
     from sitegen.engines.embed import Embedder
 
 
-def _split(text: str) -> list[str]:
-    return text.split()
-
-
-STOPWORDS: frozenset[str] = frozenset(_split("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each few
-for from further had hadn't has hasn't have haven't having he her here hers herself him himself his how i i'm if
-in into is isn't it it's its itself just let's me more most my myself no nor not now of off on once only or
-other our ours ourselves out over own same she should shouldn't so some such than that that's the their theirs
-them themselves then there there's these they this those through to too under until up very was wasn't we were
-weren't what what's when where which while who whom why will with won't would wouldn't you your yours yourself
-yourselves &
-"""))
-
-GENERIC_WORDS: frozenset[str] = frozenset(_split("""
-image images img pic pics picture pictures photo photos photograph photographs photography clipart clip art
-cliparts illustration illustrations graphic graphics vector vectors icon icons drawing drawings png jpg jpeg svg
-gif product products item items thing things stuff other others misc miscellaneous various free download
-downloads stock new sale buy shop online cheap best top design designs collection collections category
-categories unknown none na untitled default sample test
-"""))
+STOPWORDS: frozenset[str] = frozenset(english().stopwords)  # sitegen/lexicons/en.toml
+GENERIC_WORDS: frozenset[str] = frozenset(english().generic_words)
 
 REASONS = ("blocklist", "too_short", "too_long", "brand", "stopwords", "too_generic", "duplicate",
            "near_duplicate", "surplus")
 
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
 _BOUNDARY_L = r"(?<![\w'-])"
 _BOUNDARY_R = r"(?![\w'-])"
-
-
-_ASCII_PUNCT = re.compile(r"[^a-z0-9'&-]+")
-_ASCII_EDGE = re.compile(r"(?<![a-z0-9])['-]+|['-]+(?![a-z0-9])")
-
-
-@lru_cache(maxsize=65536)
-def normalise(text: str) -> str:
-    """NFKC, lowercase, one space between words; punctuation becomes a space except a hyphen or apostrophe
-    between two letters/digits ("t-shirt", "men's") and the ampersand ("black & white")."""
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
-    if text.isascii():  # fast path, same rules
-        text = _ASCII_EDGE.sub(" ", _ASCII_PUNCT.sub(" ", text)).replace("&", " & ")
-        return " ".join(text.split())
-    out: list[str] = []
-    n = len(text)
-    for i, ch in enumerate(text):
-        cat = unicodedata.category(ch)
-        if cat[0] in "LNM" or ch in "-'" and 0 < i < n - 1 and text[i - 1].isalnum() and text[i + 1].isalnum():
-            out.append(ch)
-        elif ch == "&":
-            out.append(" & ")
-        else:
-            out.append(" ")
-    return " ".join("".join(out).split())
 
 
 def words(text: str) -> list[str]:

@@ -11,7 +11,7 @@ For each item it proposes candidates in the three categories of the mix:
   keyword other items share ("brown dog clipart", so that style topics can gather a collection);
 - use case: ``represent.use_cases`` intents matched against category / keywords / title / attributes (an intent
   may contain ``{subject}``), occasions from a usage column ("kurtas for festivals"), and Search Console queries
-  that share most of their checkable words with the item (categorised by ``classify``). Only an item with
+  that share most of their checkable words with the item (categorised by ``parse.classify_query``). Only an item with
   fewer than four of those gets templates: kind intents ("apple clipart for kids"), then generic ones
   ("how to style black kurtas").
 
@@ -22,52 +22,27 @@ words that stand before an audience word ("<Brand> Men ...") and rarely elsewher
 
 from __future__ import annotations
 
-import csv
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitegen.ingest.colours import COLOUR_WORDS, ImageTraits, cached_traits
 from sitegen.core.config import RepresentSection
-from sitegen.core.errors import CatalogError
+from sitegen.core.lexicon import Lexicon, load_lexicon
 from sitegen.core.models import Item, QueryCategory
+from sitegen.core import text as core_text
 from sitegen.represent.base import Candidate, QueryGenerator
-from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS, normalise
+from sitegen.represent.parse import classify_query
+from sitegen.core.text import normalise
+from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS
 
 if TYPE_CHECKING:
     from sitegen.engines.embed import Embedder
     from sitegen.store.db import Store
 
-AUDIENCE: dict[str, str] = {
-    "men": "men", "man": "men", "mens": "men", "men's": "men", "male": "men", "boys": "boys", "boy": "boys",
-    "boy's": "boys", "women": "women", "woman": "women", "womens": "women", "women's": "women",
-    "ladies": "women", "female": "women", "girls": "girls", "girl": "girls", "girl's": "girls",
-    "kids": "kids", "kid": "kids", "baby": "babies", "babies": "babies", "unisex": "",
-}
-KIND_WORDS: dict[str, str] = {
-    "clipart": "clipart", "cliparts": "clipart", "clip art": "clipart", "illustration": "illustration",
-    "illustrations": "illustration", "vector": "vector", "vectors": "vector", "drawing": "drawing",
-    "drawings": "drawing", "cartoon": "cartoon", "cartoons": "cartoon", "icon": "icon", "icons": "icon",
-    "sticker": "sticker", "stickers": "sticker", "svg": "svg", "watercolor": "watercolor",
-    "watercolour": "watercolor",
-}
-KIND_INTENTS = ("{s} {k} for kids", "{s} {k} for school projects", "{s} {k} for presentations",
-                "{s} coloring page")
-OCCASIONS: dict[str, tuple[str, ...]] = {  # usage column value -> occasions ("kurtas for festivals")
-    "casual": ("everyday wear", "weekend outings", "college"), "formal": ("office wear", "work meetings",
-    "job interviews"), "smart casual": ("office wear", "date night", "weekend outings"),
-    "sports": ("workouts", "the gym", "running"), "ethnic": ("festivals", "weddings", "diwali"),
-    "party": ("parties", "a night out", "date night"), "travel": ("travel", "vacation", "long trips"),
-    "home": ("lounging at home", "sleepwear", "relaxing"), "wedding": ("weddings", "wedding guests", "receptions"),
-    "office": ("office wear", "work meetings", "job interviews"),
-}
-GENERIC_INTENTS = ("how to style {cs}", "{s} outfit ideas", "{s} ideas", "{s} inspiration")  # fallback only
 _MIN_INTENTS = 3  # below this many configured / console / occasion intents, templates are added
-INTENT_MARKERS = frozenset(["for", "how", "what", "ideas", "idea", "gift", "gifts", "outfit", "outfits", "wear",
-                            "wearing", "style", "to", "with", "best", "diy", "inspiration", "aesthetic"])
 _ATTRIBUTE_HINTS = ("colo", "usage", "occasion", "material", "fabric", "pattern", "style", "fit", "season",
                     "finish", "texture", "gender")
 _KIND_MIN_SHARE = 0.2  # a kind word names the catalog when this share of items carries it
@@ -90,11 +65,19 @@ class RetrievalGenerator(QueryGenerator):
 
     def __init__(self, cfg: RepresentSection, embedder: Embedder, *, corpus: Sequence[Item],
                  console_queries: Sequence[str] = (), store: Store | None = None,
-                 pixel_colours: bool = True, item_text: Callable[[Item], str] | None = None):
+                 pixel_colours: bool = True, item_text: Callable[[Item], str] | None = None,
+                 lexicon: Lexicon | None = None):
         """``item_text`` is the text candidates are compared with; pass the one the build embeds items with,
-        so those vectors come from the embedder's cache."""
+        so those vectors come from the embedder's cache. ``lexicon``: the site's word lists (audiences, kind
+        words, occasions, templates; ``represent.lexicons``), all packaged ones when omitted."""
         self.cfg = cfg
-        self.item_text = item_text or default_item_text
+        lex = lexicon or load_lexicon()
+        self.audience: dict[str, str] = lex.audiences
+        self.kind_words: dict[str, str] = lex.kind_words
+        self.kind_intents, self.generic_intents = lex.kind_intents, lex.generic_intents
+        self.occasions: dict[str, tuple[str, ...]] = lex.occasions
+        self.intent_markers = frozenset(lex.intent_markers)
+        self.item_text = item_text or core_text.item_text
         self.embedder = embedder
         self.store = store
         self.pixel_colours = pixel_colours
@@ -103,7 +86,7 @@ class RetrievalGenerator(QueryGenerator):
         self._console: list[tuple[str, frozenset[str]]] = []
         for q in dict.fromkeys(normalise(q) for q in console_queries):
             # Words an item can be checked against: not intent or audience words ("for kids", "ideas").
-            toks = _content(w for w in q.split() if w not in INTENT_MARKERS and w not in AUDIENCE)
+            toks = _content(w for w in q.split() if w not in self.intent_markers and w not in self.audience)
             if q and toks:
                 self._console.append((q, toks))
         self._console_by_word: dict[str, list[int]] = {}
@@ -115,7 +98,7 @@ class RetrievalGenerator(QueryGenerator):
     def _analyse(self, corpus: Sequence[Item]) -> None:
         n = max(1, len(corpus))
         kind_df: Counter[str] = Counter()
-        vocab: set[str] = set(COLOUR_WORDS) | set(AUDIENCE) | set(STOPWORDS) | set(GENERIC_WORDS)
+        vocab: set[str] = set(COLOUR_WORDS) | set(self.audience) | set(STOPWORDS) | set(GENERIC_WORDS)
         any_df: Counter[str] = Counter()
         lead_df: Counter[str] = Counter()  # words before an audience word in the title
         first_df: Counter[str] = Counter()  # first words of the other titles
@@ -131,13 +114,13 @@ class RetrievalGenerator(QueryGenerator):
             kw = [normalise(k) for k in item.keywords]
             self.keyword_df.update(set(kw))
             text = " ".join([" ".join(title), *kw, normalise(item.category)])
-            kind_df.update({KIND_WORDS[k] for k in KIND_WORDS if f" {k} " in f" {text} "})
+            kind_df.update({self.kind_words[k] for k in self.kind_words if f" {k} " in f" {text} "})
             vocab.update(w for k in kw for w in k.split())
             vocab.update(normalise(item.category).split())
             for name, value in item.attributes:
                 attr_values.setdefault(name, set()).add(normalise(value))
             any_df.update(set(title))
-            cut = next((i for i, w in enumerate(title[:5]) if w in AUDIENCE), None)
+            cut = next((i for i, w in enumerate(title[:5]) if w in self.audience), None)
             if cut:  # product titles: "<Brand> <Men|Women> ..."
                 lead_df.update(set(title[:cut]))
                 with_audience += 1
@@ -158,7 +141,7 @@ class RetrievalGenerator(QueryGenerator):
                                             and c >= 0.8 * any_df[w] and w not in vocab and not w.isdigit()})
         min_df = max(2, math.ceil(0.0005 * n))
         self.ngrams = frozenset(g for g, c in grams.items() if c >= min_df and not (set(g.split()) & self.brandish)
-                                and not (set(g.split()) & set(AUDIENCE)))
+                                and not (set(g.split()) & set(self.audience)))
         # Detail words worth pairing with a subject ("printed kurta"): words of frequent n-grams that are
         # common in the catalog (not a model name), and not colours, audiences or stop-words.
         min_word_df = max(2, math.ceil(0.001 * n))
@@ -166,7 +149,7 @@ class RetrievalGenerator(QueryGenerator):
         self.rare_df = math.ceil(0.0005 * n) + 1 if n >= 500 else 0
         self.word_df = any_df
         self.detail_words = frozenset(w for g in self.ngrams for w in g.split() if any_df[w] >= min_word_df
-                                      and w not in COLOUR_WORDS and w not in STOPWORDS and w not in AUDIENCE)
+                                      and w not in COLOUR_WORDS and w not in STOPWORDS and w not in self.audience)
 
     # -- generation ----------------------------------------------------------------------------------------
     def generate(self, items: Sequence[Item]) -> list[list[Candidate]]:
@@ -233,7 +216,7 @@ class RetrievalGenerator(QueryGenerator):
         # many items carry ("brown dog clipart", "black and white animal clipart").
         shades = [*facts.colours[:2], *(x for x in facts.looks if x in ("black and white", "colorful"))]
         shared = [kw for kw in dict.fromkeys(normalise(k) for k in item.keywords)
-                  if self.keyword_df[kw] >= 3 and kw not in KIND_WORDS and kw not in COLOUR_WORDS
+                  if self.keyword_df[kw] >= 3 and kw not in self.kind_words and kw not in COLOUR_WORDS
                   and kw not in s.split() and not set(kw.split()) & COLOUR_WORDS][:2]
         for shade in shades:
             for kw in shared:
@@ -247,7 +230,7 @@ class RetrievalGenerator(QueryGenerator):
             add(kinded(s), "description", "subject")
             add(s, "description", "subject")
         for kw in item.keywords:
-            if normalise(kw) not in KIND_WORDS:
+            if normalise(kw) not in self.kind_words:
                 add(kinded(kw), "description", "keywords")
         if item.category and (k or normalise(item.category) not in self.broad):
             add(kinded(item.category), "description", "category")
@@ -261,20 +244,20 @@ class RetrievalGenerator(QueryGenerator):
             # Grounded in what the item is ("cat clipart for pet adoption flyer"): a topic the catalog's own
             # words can check, shared by the items with that keyword. A category key grounds with the anchor.
             ground = anchor if key == normalise(item.category) else key
-            if ground and not set(ground.split()) & set(text.split()) and not set(text.split()) & set(KIND_WORDS):
+            if ground and not set(ground.split()) & set(text.split()) and not set(text.split()) & set(self.kind_words):
                 add(f"{kinded(ground)} for {text}", "use_case", "lexicon")
         for query in self._console_matches(facts.text_words):
-            add(query, classify(query), "console")
+            add(query, classify_query(query), "console")
         if s:
-            for occasion in OCCASIONS.get(facts.usage, ()):
+            for occasion in self.occasions.get(facts.usage, ()):
                 add(f"{s} for {occasion}", "use_case", "occasion")
             # Configured intents come first; templates only top up an item that has too few.
             if k and sum(1 for c in props.values() if c.category == "use_case") < _MIN_INTENTS:
-                for template in KIND_INTENTS:
+                for template in self.kind_intents:
                     add(template.format(s=s, k=k), "use_case", "template")
             if sum(1 for c in props.values() if c.category == "use_case") < _MIN_INTENTS:
                 cs = f"{facts.colours[0]} {s}" if facts.colours else s
-                for template in GENERIC_INTENTS:
+                for template in self.generic_intents:
                     if not (k and "style" in template):
                         add(template.format(s=s, cs=cs), "use_case", "template")
         return list(props.values())
@@ -283,18 +266,18 @@ class RetrievalGenerator(QueryGenerator):
         pixel = [name for name, share in traits.colours if share >= 0.2][:2]
         title = normalise(item.title).split()
         words = [w for w in title if w not in self.brandish]
-        audience = next((AUDIENCE[w] for w in words if AUDIENCE.get(w)), "")
+        audience = next((self.audience[w] for w in words if self.audience.get(w)), "")
         usage, catalog_colours, details = "", [], []
         for name, value in item.attributes:
             lname, v = name.lower(), normalise(value)
             if not v:
                 continue
-            if "colo" in lname:
+            if core_text.is_colour_key(name):
                 catalog_colours.append(v)
             elif "usage" in lname or "occasion" in lname:
                 usage = usage or v
             elif ("gender" in lname or "audience" in lname) and not audience:
-                audience = AUDIENCE.get(v, AUDIENCE.get(v.split()[0], ""))
+                audience = self.audience.get(v, self.audience.get(v.split()[0], ""))
             elif any(h in lname for h in _ATTRIBUTE_HINTS) and len(v.split()) <= 2:
                 details.append(v)
         title_colours = [w for w in words if w in COLOUR_WORDS]
@@ -305,7 +288,7 @@ class RetrievalGenerator(QueryGenerator):
             colours = list(pixel)
         else:
             colours = known + ([c for c in pixel[1:] if c not in known] if pixel and pixel[0] in known else [])
-        clean = [w for w in words if w not in STOPWORDS and w not in AUDIENCE and w not in KIND_WORDS
+        clean = [w for w in words if w not in STOPWORDS and w not in self.audience and w not in self.kind_words
                  and (not self.rare_df or self.word_df[w] >= self.rare_df)]
         subject = self._subject(item, clean)
         taken = set(subject.split()) | set(" ".join(colours).split())
@@ -321,9 +304,9 @@ class RetrievalGenerator(QueryGenerator):
         values; else the type column; else the longest frequent n-gram ending the title; else its last words."""
         vocab = {w for kw in item.keywords for w in normalise(kw).split()}
         vocab |= set(normalise(item.category).split())
-        vocab |= {w for name, v in item.attributes if "colo" not in name.lower() for w in normalise(v).split()}
+        vocab |= {w for name, v in item.attributes if not core_text.is_colour_key(name) for w in normalise(v).split()}
         vocab |= {w[:-1] for w in vocab if w.endswith("s")} | {w + "s" for w in vocab}
-        vocab -= COLOUR_WORDS | set(AUDIENCE) | set(GENERIC_WORDS)
+        vocab -= COLOUR_WORDS | set(self.audience) | set(GENERIC_WORDS)
         best: list[str] = []
         run: list[str] = []
         for w in [*clean, ""]:
@@ -364,7 +347,7 @@ class RetrievalGenerator(QueryGenerator):
     def _anchor(self, item: Item, subject: str) -> str:
         """The item's most shared plain keyword (one other items carry too), else its subject."""
         for kw in dict.fromkeys(normalise(k) for k in item.keywords):
-            if (self.keyword_df[kw] >= 3 and kw not in KIND_WORDS and not set(kw.split()) & COLOUR_WORDS
+            if (self.keyword_df[kw] >= 3 and kw not in self.kind_words and not set(kw.split()) & COLOUR_WORDS
                     and kw != normalise(item.category)):
                 return kw
         return subject
@@ -398,16 +381,6 @@ def _looks(traits: ImageTraits) -> list[str]:
     return out
 
 
-def classify(query: str) -> QueryCategory:
-    """A query's category by its words: intent words -> use_case, colour words -> style, else description."""
-    ws = set(normalise(query).split())
-    if ws & INTENT_MARKERS:
-        return "use_case"
-    if ws & COLOUR_WORDS:
-        return "style"
-    return "description"
-
-
 def _ngrams(words: list[str], size: int) -> Iterable[str]:
     for i in range(len(words) - size + 1):
         gram = words[i:i + size]
@@ -417,9 +390,8 @@ def _ngrams(words: list[str], size: int) -> Iterable[str]:
 
 
 def _content(words: Iterable[str]) -> frozenset[str]:
-    """Content words, with a trailing plural s removed so "shoe" matches "shoes"."""
-    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-                     for w in words if w not in STOPWORDS and w not in GENERIC_WORDS)
+    """Content words, stemmed (``core.text.stem``) so "shoe" matches "shoes"."""
+    return frozenset(core_text.stem(w) for w in words if w not in STOPWORDS and w not in GENERIC_WORDS)
 
 
 def _type_attribute(values: dict[str, set[str]], n: int) -> str:
@@ -433,50 +405,3 @@ def _type_attribute(values: dict[str, set[str]], n: int) -> str:
         if 1 < len(vals) <= max(2, 0.2 * n) and all(len(v.split()) <= 4 for v in vals) and len(vals) > best_count:
             best, best_count = name, len(vals)
     return best
-
-
-def default_item_text(item: Item) -> str:
-    parts = [item.title, item.description, " ".join(item.keywords), item.category,
-             *(v for _, v in item.attributes if len(v.split()) <= 4)]
-    return normalise(" ".join(p for p in parts if p))
-
-
-def read_console_queries(path: str | Path) -> list[tuple[str, int, int, float, float]]:
-    """Rows of a Google Search Console "Performance" export (Queries.csv): (query, clicks, impressions,
-    ctr as a fraction, position). Header ``Top queries,Clicks,Impressions,CTR,Position``; ``Query`` / ``Queries``
-    headers, ``33.33%`` or ``0.3333`` CTRs, thousands separators and a UTF-8 BOM are accepted."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read the Search Console export: {exc}") from exc
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if not header:
-        return []
-    cols = {normalise(h): i for i, h in enumerate(header)}
-    q_col = next((cols[k] for k in ("top queries", "query", "queries", "top query", "search query") if k in cols),
-                 None)
-    if q_col is None:
-        raise CatalogError(f"{path}: not a Search Console queries export (no 'Top queries' or 'Query' column; "
-                           f"header is {', '.join(header)})")
-
-    def num(row: list[str], name: str) -> float:
-        i = cols.get(name)
-        if i is None or i >= len(row):
-            return 0.0
-        raw = row[i].strip().replace(",", "").replace("\u00a0", "")
-        pct = raw.endswith("%")
-        try:
-            value = float(raw.rstrip("%")) if raw not in ("", "-") else 0.0
-        except ValueError:
-            return 0.0
-        return value / 100.0 if pct else value
-
-    out = []
-    for row in reader:
-        if len(row) <= q_col or not row[q_col].strip():
-            continue
-        out.append((row[q_col].strip(), int(num(row, "clicks")), int(num(row, "impressions")), num(row, "ctr"),
-                    num(row, "position")))
-    return out

@@ -12,7 +12,9 @@ from sitegen.core.errors import ConfigError
 from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query
 from sitegen.represent.base import QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor
-from sitegen.represent.retrieval import RetrievalGenerator, read_console_queries
+from sitegen.core.lexicon import load_lexicon
+from sitegen.ingest.console import console_queries
+from sitegen.represent.retrieval import RetrievalGenerator
 
 if TYPE_CHECKING:
     from sitegen.engines.embed import Embedder
@@ -42,9 +44,9 @@ def make_retrieval_generator(cfg: Config, embedder: Embedder, items: Sequence[It
         path = cfg.path(cfg.represent.console_export)
         if not path.is_file():
             raise ConfigError([f"represent.console_export: file not found: {path}"])
-        console = [row[0] for row in read_console_queries(path)]
+        console = console_queries(path)
     return RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
-                              item_text=item_text)
+                              item_text=item_text, lexicon=load_lexicon(cfg.represent.lexicons, cfg.root))
 
 
 def make_vlm_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,

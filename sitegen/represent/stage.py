@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from sitegen.core.models import Query, Site
+from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
 from sitegen.core.text import item_text
 
@@ -37,7 +38,7 @@ def represent(ctx: StageContext, site: Site) -> Represented:
 
 
 def data_files(cfg) -> list[Path]:
-    files = [Path(str(resources.files("sitegen.represent").joinpath("blocklist.txt")))]
+    files = [Path(str(resources.files("sitegen.represent").joinpath("blocklist.txt"))), *lexicon_files(cfg)]
     if cfg.represent.console_export:
         files.append(cfg.path(cfg.represent.console_export))
     return files

@@ -1,0 +1,95 @@
+"""Relevance scorers: how well each candidate item satisfies a topic, as a score in [0, 1].
+
+``collect`` and ``annotate`` get theirs from the registry, ``registry.get("scorer", cfg.collect.scorer)``,
+called with the site's ``collect`` section. The built-in ``heuristic`` scorer (the design's "student" with fixed
+weights) combines the embedding similarity with the *lexical evidence* - the share of the topic's catalog words
+found in the item's text:
+
+    score = sigmoid(similarity_weight * (sim - mid) + source_weight * is_source) * evidence ** evidence_power
+
+where ``mid``, the similarity that scores 0.5, runs from ``mid_free`` (the catalog can check none of the
+topic's words) to ``mid_checked`` (it can check all of them). Its weights are ``[collect.weights]``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from sitegen.core.config import CollectSection
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "similarity": 14.0,  # how steeply the score rises with the embedding similarity
+    "source": 1.0,  # bonus (in logits) for an item the topic was predicted from
+    "evidence_power": 8.0,  # (7/8) ** 8 = 0.34: one missing word out of up to eight keeps a candidate below 0.5
+    "mid_checked": 0.40,  # similarity at score 0.5 when the catalog can check every word of the topic
+    "mid_free": 0.55,  # ... and when it can check none
+}
+
+
+@dataclass(frozen=True)
+class TopicEvidence:
+    """What a scorer knows about one topic and its candidates (arrays aligned with the candidates)."""
+
+    similarity: np.ndarray  # cosine between the topic's and each candidate's embedding
+    evidence: np.ndarray  # share of the topic's catalog words found in each candidate's text
+    is_source: np.ndarray  # the candidate is one of the items the topic was predicted from
+    checked: int  # how many of the topic's words the catalog can check
+    free: int  # how many it cannot (left to the embedding)
+
+
+class Scorer(ABC):
+    """A relevance scorer. Built with the site's ``collect`` section; ``score`` returns one value in [0, 1] per
+    candidate (``collect.threshold`` decides which pass)."""
+
+    name = ""
+
+    def __init__(self, cfg: CollectSection | None = None):
+        self.cfg = cfg or CollectSection()
+
+    @abstractmethod
+    def score(self, topic: TopicEvidence) -> np.ndarray:
+        """Scores in [0, 1], float32, one per candidate."""
+
+    def needs_every_word(self, checked: int, threshold: float) -> bool:
+        """True when an item missing one of ``checked`` catalog words can never reach ``threshold``: collect then
+        counts the items having every word and drops a topic as thin without a search. False (always search)
+        unless a scorer knows better."""
+        return False
+
+
+class HeuristicScorer(Scorer):
+    """The built-in scorer: the formula of the module docstring with ``[collect.weights]`` (defaults:
+    ``DEFAULT_WEIGHTS``)."""
+
+    name = "heuristic"
+
+    def __init__(self, cfg: CollectSection | None = None):
+        super().__init__(cfg)
+        self.weights = {**DEFAULT_WEIGHTS, **self.cfg.weights}
+
+    def mid(self, checked: int, free: int) -> float:
+        """The similarity that scores 0.5: lower when the catalog can check more of the topic's words."""
+        w = self.weights
+        total = checked + free
+        share = checked / total if total else 0.0
+        return w["mid_free"] - (w["mid_free"] - w["mid_checked"]) * share
+
+    def score(self, topic: TopicEvidence) -> np.ndarray:
+        w = self.weights
+        z = (w["similarity"] * (np.asarray(topic.similarity, np.float64) - self.mid(topic.checked, topic.free))
+             + w["source"] * np.asarray(topic.is_source, np.float64))
+        return (1.0 / (1.0 + np.exp(-z)) * np.asarray(topic.evidence, np.float64) ** w["evidence_power"]
+                ).astype(np.float32)
+
+    def needs_every_word(self, checked: int, threshold: float) -> bool:
+        return checked > 0 and ((checked - 1) / checked) ** self.weights["evidence_power"] < threshold
+
+
+def make_scorer(cfg: CollectSection) -> Scorer:
+    """The scorer ``collect.scorer`` names, built with ``cfg``."""
+    from sitegen.core import registry
+
+    return registry.get("scorer", cfg.scorer)(cfg)
