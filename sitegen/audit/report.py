@@ -5,10 +5,11 @@ it is written beside the store (``.sitegen/report/``, see ``report_dir``), ``sit
 ``/_report/`` and ``sitegen report`` opens it. Links to the site's pages are root-relative (right when served);
 opened from disk, the inline script points them at the built files instead.
 
-One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript, a tiny inline script only filters
-the sitemap table): the verdict, overview counts and stage timings, what changed since the previous build, the
-sitemap listing, rejected items, dropped queries and topics, topics by query category, link equity (PageRank
-histogram and the weakest pages as server-side SVG) and the audit findings. ``noindex``.
+One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript; one tiny inline script filters
+the sitemap table and, from disk, rewrites the site links): the verdict, overview counts and stage timings, what
+changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, topics by
+query category, link equity (PageRank histogram and the weakest pages as server-side SVG) and the audit
+findings. ``noindex``.
 Tables are capped (the sitemap listing at 5,000 rows) with a note, so a 50k-page site gives a page a browser opens.
 """
 
