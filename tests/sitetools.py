@@ -80,13 +80,12 @@ def internal(href: str) -> str | None:
 
 
 def all_pages(root: Path) -> dict[str, Path]:
-    """URL path -> file for every HTML page except the review report."""
+    """URL path -> file for every HTML page."""
     out = {}
     for f in root.rglob("index.html"):
         rel = f.parent.relative_to(root).as_posix()
         path = "/" if rel == "." else f"/{rel}/"
-        if not path.startswith("/_report/"):
-            out[path] = f
+        out[path] = f
     return out
 
 
@@ -101,7 +100,7 @@ def crawl(root: Path) -> dict[str, int]:
             continue
         for href in parse_page(f).links:
             target = internal(href)
-            if target is not None and target not in depth and not target.startswith("/_report/"):
+            if target is not None and target not in depth:
                 depth[target] = depth[path] + 1
                 queue.append(target)
     return depth
@@ -129,12 +128,12 @@ def sitemap_lastmods(root: Path) -> dict[str, str]:
     return out
 
 
-def tree_hashes(root: Path, *, skip_report: bool = True) -> dict[str, str]:
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 of every file (the review report is not in the site, so nothing is skipped)."""
     out = {}
     for f in sorted(root.rglob("*")):
-        rel = f.relative_to(root).as_posix()
-        if f.is_file() and not (skip_report and rel.startswith("_report/")):
-            out[rel] = hashlib.sha256(f.read_bytes()).hexdigest()
+        if f.is_file():
+            out[f.relative_to(root).as_posix()] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
 
 

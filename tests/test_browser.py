@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -116,13 +117,46 @@ def test_report_shows_the_change_list_after_a_second_build(browser, example_site
         os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     removed_pages = [p for p in result.summary.pages_removed if p.startswith("/item/")]
     assert len(removed_pages) == 1
-    server, base = serve_in_thread(site / "build")
+    assert not (site / "build" / "_report").exists()
+    server, base = serve_in_thread(site / "build", report_dir=site / ".sitegen" / "report")
     try:
         page = visit(browser, base + "/_report/", "report-changes")
         text = page.inner_text("body")
         assert removed_pages[0] in text
         assert retitled["title"] in text and "Pages removed" in text and "Pages retitled" in text
+        # the report's links work when served: its own JSON, the sitemap (shown as a table), a changed page
+        assert page.eval_on_selector("a[href='report.json']", "a => a.href") == base + "/_report/report.json"
+        page.close()
+        page = browser.new_page()
+        assert page.goto(base + "/_report/report.json").status == 200
+        page.goto(base + "/_report/", wait_until="load")
+        page.click("#sitemap a[href='/sitemap.xml']")
+        page.wait_for_load_state("load")
+        assert page.url == base + "/sitemap.xml" and page.locator("table").count() >= 1
+        page.goto(base + "/_report/", wait_until="load")
+        page.click("#changes a[href^='/item/']")
+        page.wait_for_load_state("load")
+        assert page.url.startswith(base + "/item/") and page.locator("h1").count() == 1
         page.close()
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_report_opened_from_disk_links_to_the_built_pages(browser, example_build):
+    site, _ = example_build
+    report = site / ".sitegen" / "report" / "index.html"
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(report.as_uri(), wait_until="load")
+    hrefs = page.eval_on_selector_all("a", "as => as.map(a => a.href)")  # resolved URLs
+    topic = page.eval_on_selector("#topics a", "a => a.href")
+    page.goto(topic, wait_until="load")
+    title = page.title()
+    page.close()
+    assert errors == []
+    build = (site / "build").resolve().as_uri() + "/"
+    site_links = [h for h in hrefs if h.startswith(build)]
+    assert site_links and all(Path(unquote(urlsplit(h).path)).is_file() for h in site_links)
+    assert topic.startswith(build + "topic/") and title

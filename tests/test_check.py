@@ -360,16 +360,17 @@ def test_missing_files_and_sitemap_protocol(tmp_path):
             ("sitemap_invalid", "sitemap-pages.xml")} <= got
 
 
-def test_report_page_is_ignored_and_json_output(tmp_path):
+def test_noindex_page_is_held_only_to_link_rules_and_json_output(tmp_path):
     site = TinySite()
     root = site.write(tmp_path / "b")
-    (root / "_report").mkdir()
-    (root / "_report" / "index.html").write_text('<html><head><meta name="robots" content="noindex"></head>'
-                                                 '<body><a href="/lonely/">x</a><img src="/nope.png"></body></html>')
+    (root / "drafts").mkdir()
+    (root / "drafts" / "index.html").write_text('<html><head><meta name="robots" content="noindex"></head>'
+                                                '<body><a href="/lonely/">x</a></body></html>')
     findings = audit(root, _cfg(), now=NOW)
-    assert not [f for f in findings if f.severity != "info"]
+    assert {(f.code, f.page) for f in findings if f.severity == "error"} == {("broken_link", "/drafts/")}
+    assert not [f for f in findings if f.page == "/drafts/" and f.code.startswith(("title", "h1", "canonical"))]
     data = json.loads(to_json(findings))
-    assert data["counts"]["error"] == 0 and isinstance(data["findings"], list)
+    assert data["counts"]["error"] == 1 and isinstance(data["findings"], list)
 
 
 def test_big_site_uses_workers_and_progress(tmp_path):

@@ -26,7 +26,7 @@ WHOLE_PAGES = ("index.html", "robots.txt", "llms.txt", "sitemap.xml", "category/
 
 def _manifest(out: Path) -> dict[str, str]:
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out.rglob("*")) if p.is_file() and not p.relative_to(out).as_posix().startswith("_report/")}
+            for p in sorted(out.rglob("*")) if p.is_file()}
 
 
 def _first_collection(out: Path) -> str:
@@ -67,3 +67,27 @@ def test_example_site_matches_golden(example_build):
     assert (missing, extra, changed[:20]) == ([], [], []), (
         f"{len(missing)} missing, {len(extra)} new, {len(changed)} changed files; regenerate with "
         "SITEGEN_REGEN_GOLDEN=1 after an intended change")
+
+
+def test_two_independent_builds_are_identical_in_every_file(example_build, tmp_path):
+    """build/ holds only what is deployed: a second build of the same input in a fresh folder (no store, same
+    SOURCE_DATE_EPOCH) gives the same files, every byte of every one (the review report is kept elsewhere)."""
+    from sitegen.core.config import load_config
+    from sitegen.pipeline.build import build_site
+
+    from .conftest import EPOCH, copy_example
+
+    first, _ = example_build
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    second = copy_example(tmp_path / "second")
+    build_site(load_config(second / "site.toml"))
+
+    def tree(out: Path) -> dict[str, bytes | None]:
+        return {p.relative_to(out).as_posix(): (p.read_bytes() if p.is_file() else None) for p in out.rglob("*")}
+
+    a, b = tree(first / "build"), tree(second / "build")
+    assert sorted(a) == sorted(b)
+    differ = sorted(p for p in a if a[p] != b[p])
+    assert differ == [], f"{len(differ)} files differ between two builds, first: {differ[:10]}"
+    assert not any(p.startswith("_report") for p in a)
+    assert (second / ".sitegen" / "report" / "index.html").is_file()

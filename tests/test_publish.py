@@ -119,7 +119,7 @@ def test_robots_txt(built, tmp_path):
     root, site, cfg, plan, records = built
     write_robots(cfg, tmp_path)
     lines = (tmp_path / "robots.txt").read_text().splitlines()
-    assert lines[:3] == ["User-agent: *", "Allow: /", "Disallow: /_report/"]
+    assert lines[:3] == ["User-agent: *", "Allow: /", ""]  # the review report is not in the site: nothing to hide
     assert "Sitemap: https://example.org/shop/sitemap.xml" in lines
 
 

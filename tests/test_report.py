@@ -12,7 +12,7 @@ import pytest
 from sitegen.audit.check import Finding
 from sitegen.core.config import Config
 from sitegen.core.models import Collection, ImageEntry, PageRecord, Rejection
-from sitegen.audit.report import SITEMAP_ROWS, write_report
+from sitegen.audit.report import SITEMAP_ROWS, report_dir, write_report
 from sitegen.store.db import Store
 
 SECTIONS = ["overview", "findings", "changes", "sitemap", "rejected", "dropped", "topics", "links"]
@@ -92,11 +92,11 @@ def fill_store(path: Path, *, n_pages: int = 15) -> tuple[Store, int]:
 
 
 def write(tmp_path: Path, findings: list[Finding], **kw) -> tuple[Path, Doc]:
-    cfg = Config()
+    cfg = Config(root=tmp_path)
     cfg.site.base_url = "https://example.org/"
-    store, run = fill_store(tmp_path / "site.duckdb", **kw)
+    store, run = fill_store(cfg.store_path, **kw)
     with store:
-        path = write_report(tmp_path / "build", cfg, store, run, findings, summary=SUMMARY, link_report=LINKS)
+        path = write_report(report_dir(cfg), cfg, store, run, findings, summary=SUMMARY, link_report=LINKS)
     return path, Doc(path.read_text(encoding="utf-8"))
 
 
@@ -107,7 +107,8 @@ WARN = Finding("warning", "thin_collection", "/topic/green-dresses/", "2 items (
 
 def test_report_renders_sections_verdict_and_change_list(tmp_path):
     path, doc = write(tmp_path, [ERROR, WARN])
-    assert path == tmp_path / "build" / "_report" / "index.html"
+    assert path == tmp_path / ".sitegen" / "report" / "index.html"  # beside the store, not in build/
+    assert not (tmp_path / "build").exists()
     assert "noindex" in doc.meta["robots"]
     assert set(SECTIONS) <= doc.ids
     text = doc.plain
@@ -167,14 +168,22 @@ def test_report_in_a_browser_has_no_console_errors_and_filters(tmp_path):
         page.goto(path.as_uri())
         page.fill("#sitemap-filter", "dress-7")
         visible = page.eval_on_selector_all("#sitemap-table tbody tr", "rs => rs.filter(r => r.style.display !== 'none').length")
+        hrefs = page.eval_on_selector_all("a", "as => as.map(a => a.href)")
         browser.close()
     assert visible == 1
     assert errors == []
+    # opened from disk, links to the site's pages lead to the built files, the report's own links stay beside it
+    build = (tmp_path / "build").resolve().as_uri()
+    assert build + "/item/dress-3/index.html" in hrefs and build + "/sitemap.xml" in hrefs
+    assert path.parent.resolve().as_uri() + "/report.json" in hrefs
+    assert not [h for h in hrefs if h.startswith("file:///item/") or h == "file:///sitemap.xml"]
 
 
-def test_example_build_writes_the_report(example_build):
+def test_example_build_writes_the_report_beside_the_store(example_build):
     site, result = example_build
-    path = site / "build" / "_report" / "index.html"
+    path = site / ".sitegen" / "report" / "index.html"
+    assert not (site / "build" / "_report").exists()
+    assert "_report" not in (site / "build" / "robots.txt").read_text()
     doc = Doc(path.read_text(encoding="utf-8"))
     assert "noindex" in doc.meta["robots"] and set(SECTIONS) <= doc.ids
     assert "Ready to publish" in doc.plain
@@ -183,3 +192,22 @@ def test_example_build_writes_the_report(example_build):
     assert data["sitemap"]["total"] > 0 and data["links"]["scored"] > 0
     sitemaps = "".join(p.read_text() for p in (site / "build").glob("sitemap*.xml"))
     assert "/_report/" not in sitemaps
+
+
+def test_report_command_prints_the_path_or_says_to_build(tmp_path):
+    from click.testing import CliRunner
+
+    from sitegen.cli.main import main
+
+    (tmp_path / "site.toml").write_text('[build]\nstore = "state/site.duckdb"\n')
+    config = str(tmp_path / "site.toml")
+    result = CliRunner().invoke(main, ["report", "-c", config, "--print-path"])
+    assert result.exit_code == 1 and "no review report at" in result.output and "run `sitegen build`" in result.output
+    cfg = Config(root=tmp_path)
+    cfg.build.store = "state/site.duckdb"
+    store, run = fill_store(cfg.store_path)
+    with store:
+        written = write_report(report_dir(cfg), cfg, store, run, [], summary=SUMMARY, link_report=LINKS)
+    result = CliRunner().invoke(main, ["report", "-c", config, "--print-path"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(tmp_path / "state" / "report" / "index.html") == str(written)

@@ -45,7 +45,7 @@ def _scan(out_dir: Path) -> tuple[set[str], list[str]]:
         for name in filenames:
             rel = prefix + name
             files.add(rel)
-            if name.endswith((".html", ".htm")) and not rel.startswith("_report/"):
+            if name.endswith((".html", ".htm")):
                 pages.append(rel)
     pages.sort()
     return files, pages
@@ -373,7 +373,7 @@ def audit(out_dir: Path, cfg: Config, *, min_items: int | None = None, now: str 
             if (memo[t] if t in memo else memo.setdefault(t, resolve(t, files))) is None:
                 code = "broken_image" if t.lower().endswith(_IMAGE_EXT) or "/img" in t else "broken_link"
                 out.append(_f("error", code, p.path, f"references {t}, which does not exist"))
-    indexable = [p for p in pages if not p.noindex and page_kind(p.path, locales) != "report"]
+    indexable = [p for p in pages if not p.noindex]
 
     # sitemaps and robots
     rules, extra = _check_robots(out_dir, files, base, out)

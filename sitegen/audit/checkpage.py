@@ -112,13 +112,13 @@ def _f(severity: Severity, code: str, page: str, message: str, **fmt) -> Finding
 
 
 def page_kind(path: str, locales: Iterable[str] = ()) -> str:
-    """home / hub / collection / item / report / page, from the URL path (a locale prefix is ignored)."""
+    """home / hub / collection / item / page, from the URL path (a locale prefix is ignored)."""
     parts = [p for p in path.split("/") if p]
     if parts and parts[0] in set(locales):
         parts = parts[1:]
     if not parts:
         return "home"
-    return {"category": "hub", "topic": "collection", "item": "item", "_report": "report"}.get(parts[0], "page")
+    return {"category": "hub", "topic": "collection", "item": "item"}.get(parts[0], "page")
 
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -527,7 +527,7 @@ def parse_page(out_dir: str, rel: str, base_url: str, locales: tuple[str, ...] =
         out.append(_f("warning", "img_empty_alt", path,
                       f"{len(parser.alt_empty)} <img> with empty alt (first: {parser.alt_empty[0] or '?'})"))
     p.resources = list(parser.res)
-    if kind == "report" or p.noindex:  # not for search engines: only broken links and alt text matter
+    if p.noindex:  # not for search engines: only broken links and alt text matter
         return p
     if not p.title:
         out.append(_f("error", "title_missing", path, "no <title> or an empty one"))

@@ -1,9 +1,15 @@
-"""The review report: ``build/_report/index.html`` (+ ``report.json``), for the people who approve a publish.
+"""The review report: ``index.html`` (+ ``report.json``) for the people who approve a publish.
 
-One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript, a tiny inline script only filters
-the sitemap table): the verdict, overview counts and stage timings, what changed since the previous build, the
-sitemap listing, rejected items, dropped queries and topics, topics by query category, link equity (PageRank
-histogram and the weakest pages as server-side SVG) and the audit findings. ``noindex``; robots.txt disallows it.
+It describes the build itself (timings, rejected rows, what changed), so it is not part of the published site:
+it is written beside the store (``.sitegen/report/``, see ``report_dir``), ``sitegen serve`` shows it at
+``/_report/`` and ``sitegen report`` opens it. Links to the site's pages are root-relative (right when served);
+opened from disk, the inline script points them at the built files instead.
+
+One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript; one tiny inline script filters
+the sitemap table and, from disk, rewrites the site links): the verdict, overview counts and stage timings, what
+changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, topics by
+query category, link equity (PageRank histogram and the weakest pages as server-side SVG) and the audit
+findings. ``noindex``.
 Tables are capped (the sitemap listing at 5,000 rows) with a note, so a 50k-page site gives a page a browser opens.
 """
 
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter, defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +27,7 @@ from markupsafe import Markup, escape
 from sitegen.core import urls
 from sitegen.audit.check import SEVERITY_ORDER, Finding, counts
 from sitegen.core.config import Config
+from sitegen.publish.render import packaged_templates
 from sitegen.store.db import Store
 
 SITEMAP_ROWS = 5_000
@@ -30,7 +38,11 @@ WEAKEST = 15
 KIND_ORDER = ["home", "hub", "collection", "item", "page", "report"]
 CHANGE_LABELS = {"added": "Pages added", "removed": "Pages removed", "retitled": "Pages retitled",
                  "modified": "Content changed (lastmod moved)"}
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def report_dir(cfg: Config) -> Path:
+    """Where the review report of ``cfg``'s site is written: beside the store, outside the published folder."""
+    return cfg.store_path.parent / "report"
 
 
 def _fmt_seconds(s: float) -> str:
@@ -205,25 +217,33 @@ def _json_default(o):
     return asdict(o) if isinstance(o, Finding) else str(o)
 
 
-def write_report(out_dir: Path, cfg: Config, store: Store, run_id: int, findings: list[Finding], *,
+def write_report(folder: Path, cfg: Config, store: Store, run_id: int, findings: list[Finding], *,
                  summary: dict, link_report: dict | None) -> Path:
-    """Write ``out_dir/_report/index.html`` and ``report.json``; returns the HTML file."""
+    """Write ``folder/index.html`` and ``folder/report.json`` (each replaced in one step); returns the HTML
+    file. ``folder`` is normally ``report_dir(cfg)``."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     ctx = report_context(cfg, store, run_id, findings, summary=summary, link_report=link_report)
     scores = ctx.pop("_pagerank")
     weakest = ctx["links"]["weakest"]
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+    env = Environment(loader=FileSystemLoader(str(packaged_templates())), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, (int, float)) else n
     env.filters["pct"] = lambda x: f"{x * 100:.0f}%"
+    site_href = Path(os.path.relpath(Path(cfg.output_dir).resolve(), Path(folder).resolve())).as_posix() + "/"
     html = env.get_template("report.html").render(
-        r=ctx, histogram=histogram_svg(scores),
+        r=ctx, site_href=site_href, histogram=histogram_svg(scores),
         weakest_chart=weakest_svg([(w["path"], w["score"]) for w in weakest], len(scores)))
-    folder = Path(out_dir) / "_report"
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(ctx, sort_keys=True, default=_json_default, ensure_ascii=False, separators=(",", ":")) + "\n"
+    _replace(folder / "report.json", data)
     target = folder / "index.html"
-    target.write_text(html, encoding="utf-8")
-    (folder / "report.json").write_text(json.dumps(ctx, sort_keys=True, default=_json_default, ensure_ascii=False,
-                                                   separators=(",", ":")) + "\n", encoding="utf-8")
+    _replace(target, html)
     return target
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

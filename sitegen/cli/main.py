@@ -50,7 +50,7 @@ def build(config_path, overrides, strict, output, base_url, no_check, force, qui
     """Build the site into build/ (atomically: a failed build leaves the previous site untouched)."""
     cfg = _load(config_path, overrides, {"build.output": output, "site.base_url": base_url}, strict=strict)
     result = _build(cfg, strict=strict, check=False if no_check else None, quiet=quiet, force=force)
-    _print_summary(result)
+    _print_summary(result, cfg)
 
 
 def _build(cfg: Config, *, strict: bool, check: bool | None, quiet: bool, force: bool = False):
@@ -81,9 +81,11 @@ def _progress(enabled: bool) -> Iterator:
         yield factory
 
 
-def _print_summary(result) -> None:
+def _print_summary(result, cfg: Config) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from sitegen.audit.report import report_dir
 
     s = result.summary
     console = Console(stderr=False, highlight=False)
@@ -120,7 +122,7 @@ def _print_summary(result) -> None:
                       f"{c.get('generator_fallback', 0)} fell back to retrieval")
     if "audit_errors" in c:
         console.print(f"audit: {c['audit_errors']} error(s), {c['audit_warnings']} warning(s); "
-                      f"report: {result.output_dir / '_report' / 'index.html'}")
+                      f"report: {report_dir(cfg) / 'index.html'} (sitegen report opens it)")
     for removed in s.pages_removed[:20]:
         console.print(f"[yellow]removed page:[/yellow] {removed}")
     table = Table(title="time per stage", show_edge=False, pad_edge=False)
@@ -143,17 +145,18 @@ def _print_summary(result) -> None:
 @click.option("-p", "--port", type=int, default=None, help="Port (serve.port; default 8000; 0 picks a free one).")
 @click.option("--build", "build_first", is_flag=True, help="Build the site first.")
 def serve(config_path, overrides, host, port, build_first) -> None:
-    """Preview the built site in a browser (local only by default)."""
+    """Preview the built site in a browser (local only by default), with the review report at /_report/."""
+    from sitegen.audit.report import report_dir
     from sitegen.cli.serve import make_server
 
     cfg = _load(config_path, overrides, {"serve.host": host, "serve.port": port})
     if build_first:
-        _print_summary(_build(cfg, strict=False, check=None, quiet=False))
+        _print_summary(_build(cfg, strict=False, check=None, quiet=False), cfg)
     root = cfg.output_dir
     if not (root / "index.html").is_file():
         raise click.ClickException(f"{root} has no index.html: run `sitegen build` first (or use --build)")
     try:
-        server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False)
+        server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False, report_dir=report_dir(cfg))
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {cfg.serve.host}:{cfg.serve.port}: {exc.strerror}") from exc
     click.echo(f"Serving {root} at http://{cfg.serve.host}:{server.server_address[1]}/  (Ctrl+C to stop)")
@@ -163,6 +166,30 @@ def serve(config_path, overrides, host, port, build_first) -> None:
         click.echo("stopped")
     finally:
         server.server_close()
+
+
+# -- report ------------------------------------------------------------------------------------------------
+
+@main.command()
+@CONFIG_OPTION
+@SET_OPTION
+@click.option("--print-path", is_flag=True, help="Print the report's path instead of opening it.")
+def report(config_path, overrides, print_path) -> None:
+    """Open the review report of the last build (kept beside the store, not in build/) in a browser."""
+    from sitegen.audit.report import report_dir
+
+    cfg = _load(config_path, overrides)
+    page = report_dir(cfg) / "index.html"
+    if not page.is_file():
+        raise click.ClickException(f"no review report at {page}: run `sitegen build` first (without --no-check)")
+    if print_path:
+        click.echo(str(page))
+        return
+    import webbrowser
+
+    if not webbrowser.open(page.resolve().as_uri()):
+        raise click.ClickException(f"no browser could be started; the report is at {page}")
+    click.echo(f"opened {page}")
 
 
 # -- check -------------------------------------------------------------------------------------------------

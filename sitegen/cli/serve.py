@@ -1,20 +1,37 @@
-"""``sitegen serve``: a local preview of build/ (127.0.0.1 by default).
+"""``sitegen serve``: a local preview of build/ (127.0.0.1 by default), and of the review report at /_report/.
 
 Never serves a file outside the output folder: the request path is percent-decoded once, normalised, and the
-real path (symlinks resolved) must stay inside the real output folder; anything else is a 404.
+real path (symlinks resolved) must stay inside the real output folder; anything else is a 404. The review
+report lives beside the store, not in build/; it is served at ``/_report/`` from its own folder by the same
+rules.
+
+Under load: one daemon thread per connection, a listen backlog of ``BACKLOG`` (a burst of connections waits in
+the kernel's queue instead of being refused or retried), HTTP/1.1 keep-alive with an idle timeout, and a
+socket timeout on every read and write so a stalled client cannot hold a thread. A request line longer than
+``MAX_REQUEST_LINE`` gets 414; a path whose segment no file system could hold gets 404.
 """
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import os
 import posixpath
+import socket
+import sys
 import threading
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+BACKLOG = max(1024, socket.SOMAXCONN)  # the kernel caps it at net.core.somaxconn
+IDLE_TIMEOUT = 5.0  # seconds a connection may sit idle (or a read / write may stall) before it is closed
+MAX_REQUEST_LINE = 8192  # longer request lines are answered with 414
+MAX_SEGMENT = 255  # bytes: the longest file name ext4, APFS and NTFS allow
+REPORT_PREFIX = "/_report"
+CLIENT_GONE = (ConnectionError, TimeoutError, socket.timeout)
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -35,20 +52,29 @@ CONTENT_TYPES = {
 
 
 def safe_path(root: Path, request_path: str) -> Path | None:
-    """The file under ``root`` that ``request_path`` names, or None if it does not exist or escapes root."""
+    """The file under ``root`` that ``request_path`` names, or None if it does not exist, escapes root, or
+    cannot exist (a segment longer than a file name may be)."""
     path = urlsplit(request_path).path
     decoded = unquote(path, errors="strict") if "%" in path else path
     if "\x00" in decoded or "\\" in decoded:
         return None
     parts = [p for p in posixpath.normpath("/" + decoded).split("/") if p]
-    if any(p in ("..", ".") for p in parts):
+    if any(p in ("..", ".") for p in parts) or any(len(p.encode("utf-8", "surrogateescape")) > MAX_SEGMENT
+                                                   for p in parts):
         return None
+    try:
+        return _resolve(root, parts, path.endswith("/"))
+    except OSError:  # a path the file system refuses (too long, a loop): nothing is there
+        return None
+
+
+def _resolve(root: Path, parts: list[str], slash: bool) -> Path | None:
     real_root = Path(os.path.realpath(root))
     candidate = Path(os.path.realpath(real_root.joinpath(*parts)))
     if candidate != real_root and real_root not in candidate.parents:
         return None
     if candidate.is_dir():
-        if not path.endswith("/"):
+        if not slash:
             return candidate  # the handler redirects to the slash form
         candidate = candidate / "index.html"
         if os.path.realpath(candidate) != str(candidate):  # index.html itself a symlink out
@@ -61,26 +87,45 @@ def safe_path(root: Path, request_path: str) -> Path | None:
 class PreviewHandler(SimpleHTTPRequestHandler):
     server_version = "sitegen-preview"
     sys_version = ""
+    protocol_version = "HTTP/1.1"  # keep-alive: a browser reuses a few connections for a page and its images
 
-    def __init__(self, *args, root: Path, quiet: bool = True, **kwargs):
+    def __init__(self, *args, root: Path, report_dir: Path | None = None, quiet: bool = True,
+                 timeout: float = IDLE_TIMEOUT, **kwargs):
         self.root = root
+        self.report_dir = report_dir
         self.quiet = quiet
+        self.timeout = timeout  # StreamRequestHandler sets it on the socket: idle keep-alive and stalled I/O
         super().__init__(*args, directory=str(root), **kwargs)
 
-    def send_head(self):  # noqa: D401 - http.server API
+    def handle(self):
         try:
-            target = safe_path(self.root, self.path)
+            super().handle()
+        except CLIENT_GONE:  # the client went away or stalled: nothing to answer
+            self.close_connection = True
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if len(self.raw_requestline) > MAX_REQUEST_LINE:
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return False
+        return True
+
+    def send_head(self):  # noqa: D401 - http.server API
+        parts = urlsplit(self.path)
+        root, path = self.root, parts.path
+        if self.report_dir is not None and (path == REPORT_PREFIX or path.startswith(REPORT_PREFIX + "/")):
+            root, path = self.report_dir, path[len(REPORT_PREFIX):]
+            if not path:  # /_report -> /_report/
+                return self._redirect(REPORT_PREFIX + "/" + (f"?{parts.query}" if parts.query else ""))
+        try:
+            target = safe_path(root, path)
         except UnicodeDecodeError:
             target = None
         if target is None:
             return self._not_found()
         if target.is_dir():
-            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            parts = urlsplit(self.path)
-            self.send_header("Location", parts.path + "/" + (f"?{parts.query}" if parts.query else ""))
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return None
+            return self._redirect(parts.path + "/" + (f"?{parts.query}" if parts.query else ""))
         try:
             f = open(target, "rb")
         except OSError:
@@ -94,6 +139,13 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         self.end_headers()
         return f
 
+    def _redirect(self, location: str):
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return None
+
     def _not_found(self):
         page = Path(os.path.realpath(self.root)) / "404.html"
         body = page.read_bytes() if page.is_file() else b"<!doctype html><title>Not found</title><h1>Not found</h1>"
@@ -105,9 +157,35 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
         return None
 
+    def log_error(self, format, *args):  # noqa: A002 - http.server API
+        if not format.startswith("Request timed out"):  # an idle keep-alive connection closing is routine
+            self.log_message(format, *args)
+
     def log_message(self, format, *args):  # noqa: A002 - http.server API
         if not self.quiet:
             super().log_message(format, *args)
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """A thread per connection (daemon threads: stopping the server never waits on a client) and a real
+    listen backlog."""
+
+    request_queue_size = BACKLOG
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address, handler, *, quiet: bool = True):
+        self.quiet = quiet
+        super().__init__(address, handler)
+
+    def handle_error(self, request, client_address):
+        """One line per unexpected error (none for a client that went away), instead of a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, CLIENT_GONE) or (isinstance(exc, OSError) and exc.errno in (errno.EPIPE,
+                                                                                       errno.ECONNRESET)):
+            return
+        if not self.quiet:
+            sys.stderr.write(f"error serving {client_address[0]}: {type(exc).__name__}: {exc}\n")
 
 
 def content_type(path: Path) -> str:
@@ -115,15 +193,17 @@ def content_type(path: Path) -> str:
     return CONTENT_TYPES.get(ext) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = True) -> ThreadingHTTPServer:
-    handler = partial(PreviewHandler, root=Path(root), quiet=quiet)
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = True,
+                report_dir: Path | None = None, timeout: float = IDLE_TIMEOUT) -> PreviewServer:
+    """The preview server for ``root`` (and the review report in ``report_dir`` at /_report/)."""
+    handler = partial(PreviewHandler, root=Path(root), quiet=quiet, timeout=timeout,
+                      report_dir=Path(report_dir) if report_dir is not None else None)
+    return PreviewServer((host, port), handler, quiet=quiet)
 
 
-def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, str]:
+def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, *, report_dir: Path | None = None,
+                    timeout: float = IDLE_TIMEOUT) -> tuple[PreviewServer, str]:
     """Start a server in a daemon thread (tests, screenshots). Returns the server and its base URL."""
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, report_dir=report_dir, timeout=timeout)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"

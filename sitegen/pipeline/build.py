@@ -166,17 +166,18 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
 
 def _check(cfg, store, run_id, site_dir: Path, records, started, summary, link_report, strict, check, timer,
            progress) -> list:
-    """The audit and the review report (in ``site_dir``); --strict turns audit errors into a failure."""
+    """The audit (of ``site_dir``) and the review report (beside the store, not in the published site);
+    --strict turns audit errors into a failure."""
     if not check:
         return []
     with timer("check"):
-        from sitegen.audit.report import write_report
+        from sitegen.audit.report import report_dir, write_report
 
         findings = _audit(store, site_dir, cfg, records, started, progress("check"))
         errors = [f for f in findings if f.severity == "error"]
         summary.counters["audit_errors"] = len(errors)
         summary.counters["audit_warnings"] = sum(1 for f in findings if f.severity == "warning")
-        write_report(site_dir, cfg, store, run_id, findings, summary=_summary_json(summary), link_report=link_report)
+        write_report(report_dir(cfg), cfg, store, run_id, findings, summary=_summary_json(summary), link_report=link_report)
         if strict and errors:
             raise StrictError(f"the audit found {len(errors)} error(s) (--strict); first: "
                               f"{errors[0].page}: {errors[0].message}")

@@ -114,7 +114,7 @@ def write_sitemaps(records: list[PageRecord], cfg: Config, out_dir: Path, *, max
 
 
 def write_robots(cfg: Config, out_dir: Path) -> None:
-    text = ("User-agent: *\nAllow: /\nDisallow: /_report/\n\n"
+    text = ("User-agent: *\nAllow: /\n\n"
             f"Sitemap: {urls.absolute(_base(cfg), '/sitemap.xml')}\n")
     (Path(out_dir) / "robots.txt").write_text(text, encoding="utf-8", newline="\n")
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -27,8 +28,7 @@ from sitegen.core.models import ImageEntry, Item, PageRecord, Site
 from sitegen.core.text import colour_values
 from sitegen.distribute.plan import PagePlan, SitePlan
 
-PACKAGED_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-FALLBACK_TEMPLATES = Path(__file__).resolve().parent / "_templates"
+PACKAGED_TEMPLATES = Path(str(resources.files("sitegen") / "theme"))  # the default theme, inside the package
 TEMPLATES = {"home": "home.html", "hub": "hub.html", "collection": "collection.html", "item": "item.html",
              "page": "page.html"}
 TITLE_MAX = 60
@@ -43,7 +43,8 @@ Progress = Callable[[int, int], None]
 
 # -- templates ----------------------------------------------------------------------------------------
 def packaged_templates() -> Path:
-    return PACKAGED_TEMPLATES if PACKAGED_TEMPLATES.is_dir() else FALLBACK_TEMPLATES
+    """The default theme shipped in the package (``sitegen/theme/``: templates, assets, report.html)."""
+    return PACKAGED_TEMPLATES
 
 
 def template_dirs(cfg: Config) -> list[Path]:
