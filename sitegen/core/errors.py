@@ -44,3 +44,7 @@ class BuildError(SitegenError):
 
 class ModelError(SitegenError):
     """A model or backend could not be loaded or reached."""
+
+
+class OutputError(SitegenError):
+    """The output folder cannot be used (it holds sources or foreign files) or cannot be written."""

@@ -211,6 +211,17 @@ class Store:
                 self._bulk_insert("changes", ["build_id", "path", "change", "old_title", "new_title"],
                                   [[run_id] * len(changes), *cols])
 
+    def stash_pages(self) -> None:
+        """Keep a copy of the published pages before they are replaced by a build that is not live yet."""
+        self.con.execute("CREATE OR REPLACE TABLE pages_stash AS SELECT * FROM pages")
+
+    def restore_pages(self) -> None:
+        """Put back the pages kept by :meth:`stash_pages` (the build that replaced them never went live)."""
+        if self._one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'pages_stash'")[0]:
+            with self.transaction():
+                self.con.execute("DELETE FROM pages")
+                self.con.execute("INSERT INTO pages SELECT * FROM pages_stash")
+
     def changes(self, run_id: int) -> list[tuple[str, str, str, str]]:
         return self.con.execute("SELECT path, change, old_title, new_title FROM changes WHERE build_id = ? "
                                 "ORDER BY change, path", [run_id]).fetchall()
