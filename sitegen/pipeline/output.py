@@ -54,12 +54,15 @@ def check_output(cfg: Config) -> None:
     root = Path(os.path.realpath(cfg.root))
     if out == root or _inside(root, out):
         refuse(f"it {'is' if out == root else 'contains'} the site root {shown(root)} (the folder of site.toml)")
-    for label, source in _sources(cfg):
-        src = Path(os.path.realpath(source))
-        if src == root or _inside(root, src):
-            continue  # a source that is the site root: the rule above applies
-        if out == src or _inside(out, src):
-            refuse(f"it {'is' if out == src else 'lies inside'} {label} {shown(src)}")
+    sources = [(label, Path(os.path.realpath(source))) for label, source in _sources(cfg)]
+    sources = [(label, src) for label, src in sources if src != root and not _inside(root, src)]  # rule above
+    for label, src in sources:
+        if out == src:
+            refuse(f"it is {label} {shown(src)}")
+    for label, src in sources:
+        if _inside(out, src):
+            refuse(f"it lies inside {label} {shown(src)}")
+    for label, src in sources:
         if _inside(src, out):
             refuse(f"it contains {label} {shown(src)}")
     if out.exists() and not out.is_dir():
@@ -89,12 +92,18 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _is_mount(path: Path) -> bool:
+    """A mount point, a bind mount of a folder onto itself included (same device, so only the mount table
+    tells)."""
     if os.path.ismount(path):
         return True
     try:
-        return path.stat().st_dev != path.parent.stat().st_dev
+        if path.stat().st_dev != path.parent.stat().st_dev:
+            return True
+        with open("/proc/self/mountinfo", encoding="utf-8") as f:
+            points = {line.split()[4].encode().decode("unicode_escape") for line in f if len(line.split()) > 4}
     except OSError:
         return False
+    return str(path) in points
 
 
 def generation(records, site_dir: Path) -> str:
