@@ -135,7 +135,8 @@ def read_marker(folder: Path) -> str | None:
 def write_error(exc: OSError, out_dir: Path, store_dir: Path) -> OutputError:
     """One line for a write that the file system refused (disk full, read-only, busy mount)."""
     reason = _REASONS.get(exc.errno or 0, exc.strerror or str(exc))
-    target = Path(exc.filename) if exc.filename else None
+    written = exc.filename2 or exc.filename  # a copy names its source first and its destination second
+    target = Path(written) if written else None
     if target is not None and (target == store_dir or store_dir in target.parents):
         return OutputError(f"cannot write the store folder {shown(store_dir)}/: {reason}")
     return OutputError(f"cannot write the site to {shown(out_dir)}/: {reason}")
