@@ -95,7 +95,8 @@ def test_a_foreign_folder_or_a_file_is_refused(tmp_path):
     result = run_build(site, "-o", str(docs))
     assert result.exit_code == 1
     assert (f"refusing to publish to {docs}: the folder is not empty and sitegen did not create it "
-            f"(it has no {MARKER} file); choose a new or empty folder") in result.output
+            f"(it has no {MARKER} file); choose a new or empty folder (or, if an older sitegen built it, create an "
+            f"empty {MARKER} file in it)") in result.output
     assert (docs / "thesis.txt").read_text() == "years of work"
     a_file = tmp_path / "notes.txt"
     a_file.write_text("x")
@@ -116,6 +117,14 @@ def test_allowed_outputs(tmp_path):
     (marked / "index.html").write_text("old site")
     assert read_marker(marked) == "abc"
     check_output(load_config(site / "site.toml", {"build.output": str(marked)}))
+    legacy = tmp_path / "legacy"  # an older sitegen's output, adopted with an empty marker
+    legacy.mkdir()
+    (legacy / "index.html").write_text("old site")
+    with pytest.raises(OutputError, match="sitegen did not create it"):
+        check_output(load_config(site / "site.toml", {"build.output": str(legacy)}))
+    (legacy / MARKER).touch()
+    assert read_marker(legacy) == ""
+    check_output(load_config(site / "site.toml", {"build.output": str(legacy)}))
     # sources at the site root itself (catalog and images beside site.toml): build/ inside it is still fine
     flat = tmp_path / "flat"
     flat.mkdir()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from sitegen.core.config import Config
@@ -73,7 +74,8 @@ def check_output(cfg: Config) -> None:
                    f"(-o {name}/site) and serve that")
         if read_marker(out) is None and any(out.iterdir()):
             refuse(f"the folder is not empty and sitegen did not create it (it has no {MARKER} file); "
-                   "choose a new or empty folder")
+                   "choose a new or empty folder (or, if an older sitegen built it, create an empty "
+                   f"{MARKER} file in it)")
 
 
 def _sources(cfg: Config) -> list[tuple[str, Path]]:
@@ -122,14 +124,16 @@ def write_marker(site_dir: Path, gen: str) -> None:
 
 
 def read_marker(folder: Path) -> str | None:
-    """The generation a sitegen output folder holds ("" for a marker without one); None if it has no marker."""
+    """The generation a sitegen output folder holds; "" for a marker without one (``touch build/.sitegen-output``
+    adopts the output of an older sitegen); None if the folder has no marker."""
     try:
         text = (folder / MARKER).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
     except (OSError, UnicodeDecodeError):
-        return None
-    if not text.startswith(_MARKER_HEAD.split("\n", 1)[0]):
-        return None
-    return text.rsplit("generation ", 1)[-1].strip() if "generation " in text else ""
+        return "" if (folder / MARKER).is_file() else None
+    found = re.search(r"^generation ([0-9a-f]+)$", text, re.MULTILINE)
+    return found.group(1) if found else ""
 
 
 def write_error(exc: OSError, out_dir: Path, store_dir: Path) -> OutputError:

@@ -26,9 +26,13 @@ def make_tmp(parent: Path) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     folder = parent / f"{TMP_PREFIX}{os.getpid()}-{time.time_ns()}"
     folder.mkdir()
-    (folder / TMP_MARKER).write_text(json.dumps({"sitegen": "build", "pid": os.getpid(), "started": time.time()}),
-                                     encoding="utf-8")
-    (folder / "site").mkdir()
+    try:
+        (folder / TMP_MARKER).write_text(json.dumps({"sitegen": "build", "pid": os.getpid(),
+                                                     "started": time.time()}), encoding="utf-8")
+        (folder / "site").mkdir()
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)  # made just now, by this process
+        raise
     return folder / "site"
 
 
