@@ -279,3 +279,47 @@ def test_disk_full_mid_build_is_one_clear_line_and_keeps_the_previous_site(tmp_p
         assert sorted(p.name for p in pub.iterdir()) == ["filler"], "the temporary folder is removed"
     finally:
         subprocess.run(["umount", str(pub)], check=False)
+
+
+def _pages(*paths: str):
+    from sitegen.core.models import PageRecord
+
+    return [PageRecord(p, "item", p.strip("/").title(), "", f"hash-{p}", (), "2026-01-01T00:00:00Z", True, "k")
+            for p in paths]
+
+
+@pytest.mark.parametrize("live_marker, trusted, kept", [
+    ("gen-old", True, ["/a/", "/b/"]),  # killed before the swap: the pending pages never went live
+    ("gen-new", True, ["/a/", "/c/"]),  # killed after the swap: the pending pages are live
+    (None, False, ["/a/", "/b/"]),  # build/ deleted meanwhile: nothing in it may be reused
+])
+def test_reconcile_settles_a_build_killed_between_commit_and_swap(tmp_path, live_marker, trusted, kept):
+    from sitegen.pipeline.output import reconcile
+    from sitegen.store.db import Store
+
+    out = tmp_path / "build"
+    out.mkdir()
+    store = Store(tmp_path / "store.duckdb")
+    try:
+        store.replace_pages(1, _pages("/a/", "/b/"), [])
+        store.cache_put("output", {"generation": "gen-old", "last": "key-old"})
+        assert reconcile(store, out) is False, "an output without the marker is not trusted"
+        write_marker(out, "gen-old")
+        assert reconcile(store, out) is True
+        with store.transaction():  # what a build commits before its swap
+            store.stash_pages()
+            store.replace_pages(2, _pages("/a/", "/c/"), [])
+            store.cache_put("output", {"pending": {"generation": "gen-new", "key": "key-new"}})
+        if live_marker is None:
+            (out / MARKER).unlink()
+        else:
+            write_marker(out, live_marker)
+        assert reconcile(store, out) is trusted
+        assert sorted(store.published_pages()) == kept
+        state = store.cache_get("output", ["generation", "last", "pending"])
+        assert state["pending"] is None
+        assert state["generation"] == ("gen-new" if live_marker == "gen-new" else "gen-old")
+        assert state["last"] == ("key-new" if live_marker == "gen-new" else "key-old")
+        assert reconcile(store, out) is trusted, "settling twice changes nothing"
+    finally:
+        store.close()

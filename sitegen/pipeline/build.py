@@ -89,6 +89,7 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
     except BaseException as exc:
         remove_tmp(tmp_dir)
         try:
+            reconcile(store, out_dir)  # a failed swap: the pages committed for it go back at once
             store.finish_run(run_id, "failed", build_time(), {"error": str(exc)})
         except Exception:  # the store itself may be the problem; the original error matters more
             pass

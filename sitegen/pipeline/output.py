@@ -132,7 +132,7 @@ def read_marker(folder: Path) -> str | None:
         return None
     except (OSError, UnicodeDecodeError):
         return "" if (folder / MARKER).is_file() else None
-    found = re.search(r"^generation ([0-9a-f]+)$", text, re.MULTILINE)
+    found = re.search(r"^generation (\S+)$", text, re.MULTILINE)
     return found.group(1) if found else ""
 
 
