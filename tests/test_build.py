@@ -194,8 +194,8 @@ def test_killed_build_leaves_previous_site_intact(example_site_copy):
     deadline = time.time() + 120
     killed_during_render = False
     while time.time() < deadline and proc.poll() is None:
-        tmp = list(site.glob(".build-tmp-*"))
-        if tmp and any(tmp[0].glob("item/*/index.html")):
+        tmp = list(site.glob(".sitegen-build-*"))
+        if tmp and any(tmp[0].glob("site/item/*/index.html")):
             proc.send_signal(signal.SIGKILL)
             killed_during_render = True
             break
@@ -215,7 +215,74 @@ def test_killed_build_leaves_previous_site_intact(example_site_copy):
         server.server_close()
     # the next build cleans up the dead build's temporary folder
     build_site(load_config(site / "site.toml"), check=False)
-    assert not list(site.glob(".build-tmp-*"))
+    assert not _leftover_tmp(site)
+
+
+def _leftover_tmp(site: Path, wait: float = 20.0) -> list[Path]:
+    """sitegen's temporary folders still there once the background removal of replaced sites has had time."""
+    deadline = time.time() + wait
+    while (left := list(site.glob(".sitegen-build-*"))) and time.time() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def _write_catalog(site: Path, rows: list[dict]) -> None:
+    with open(site / "content" / "catalog.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.mark.parametrize("point", ["render", "check", "swap", "swapped"])
+def test_a_build_killed_at_any_point_keeps_urls_and_store_consistent(example_site_copy, point):
+    """SIGKILL a build that adds an item at a chosen point (during render, during the audit before the store
+    commit, after the commit before the swap, after the swap before it is recorded), then retitle items and
+    build again: no URL drifts, the removed list is exactly the live pages that went, build/ serves."""
+    site = example_site_copy()
+    out = site / "build"
+    before = tree_hashes(out)
+    rows = catalog_rows()
+    sheep = next(r for r in rows if r["id"] == "animals-sheep")
+    ewe = dict(sheep, id="animals-ewe", title="Ewe")
+    _write_catalog(site, rows + [ewe])
+    flag = site.parent / f"{site.name}-paused"
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, SITEGEN_DEBUG_PAUSE_AT=point, SITEGEN_DEBUG_PAUSE_FILE=str(flag))
+    proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", "-q"], cwd=site, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while time.time() < deadline and proc.poll() is None and not flag.exists():
+        time.sleep(0.02)
+    paused = flag.exists()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert paused, f"the build never reached {point}"
+    live = set(all_pages(out))
+    if point == "swapped":
+        assert "/item/animals-ewe/" in live and tree_hashes(out) != before
+    else:
+        assert tree_hashes(out) == before, "a build killed before its swap leaves the previous site"
+    from sitegen.cli.serve import serve_in_thread
+    import urllib.request
+
+    server, base = serve_in_thread(out)
+    try:
+        with urllib.request.urlopen(base + "/", timeout=5) as resp:
+            assert resp.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+    retitled = [dict(r, title="Fluffy " + r["title"]) if r["id"] == "animals-sheep" else r for r in rows]
+    _write_catalog(site, retitled + [dict(ewe, title="Fluffy Ewe")])
+    result = build_site(load_config(site / "site.toml"), check=False)
+    final = set(all_pages(out))
+    assert result.summary.pages_removed == sorted(live - final)
+    assert {p for p in live if p.startswith("/item/")} <= final, "an item URL moved"
+    assert "/item/animals-sheep/" in final
+    if point in ("swap", "swapped"):  # its slug was committed with the pages, before the swap
+        assert "/item/animals-ewe/" in final
+    assert not _leftover_tmp(site)
+    again = build_site(load_config(site / "site.toml"), check=False)
+    assert again.summary.counters.get("output_unchanged") == 1 and again.summary.pages_removed == []
 
 
 def test_hostile_title_renders_as_text_everywhere(tmp_path):

@@ -44,6 +44,8 @@ def _scan(out_dir: Path) -> tuple[set[str], list[str]]:
         dirnames.sort()
         for name in filenames:
             rel = prefix + name
+            if rel == ".sitegen-output":  # the output folder's marker, not part of the site
+                continue
             files.add(rel)
             if name.endswith((".html", ".htm")):
                 pages.append(rel)

@@ -56,3 +56,7 @@ class StoreError(SitegenError):
 
 class StoreLockedError(StoreError):
     """Another process (a build) holds the store."""
+
+
+class OutputError(SitegenError):
+    """The output folder cannot be used (it holds sources or foreign files) or cannot be written."""

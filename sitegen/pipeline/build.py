@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -25,8 +24,10 @@ from sitegen.distribute.plan import plan_site
 from sitegen.store.db import Store
 from sitegen.pipeline.gather import gather_site
 from sitegen.pipeline.geo import run_geo
+from sitegen.pipeline.output import (WRITE_ERRNOS, check_output, debug_pause, generation, reconcile,
+                                     write_error, write_marker)
 from sitegen.pipeline.persist import store_geo
-from sitegen.pipeline.swap import remove_stale_tmp, swap_in
+from sitegen.pipeline.swap import make_tmp, remove_stale_tmp, remove_tmp, swap_in
 from sitegen.publish.lastmod import assign_lastmod
 
 ProgressFactory = Callable[[str], Callable[[int, int], None] | None]
@@ -61,28 +62,47 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
     summary = BuildSummary(warnings=list(cfg.warnings))
     started = build_time()
     out_dir = cfg.output_dir
-    tmp_dir = out_dir.parent / f".build-tmp-{os.getpid()}"
-    remove_stale_tmp(out_dir.parent)
-    store = Store(cfg.store_path)
-    run_id = store.runs.begin(started, config_hash(cfg))
+    check_output(cfg)  # before any work: never publish over what sitegen did not create
+    try:
+        if out_dir.parent.is_dir():
+            remove_stale_tmp(out_dir.parent)
+        tmp_dir = make_tmp(out_dir.parent)
+    except OSError as exc:
+        raise write_error(exc, out_dir, cfg.store_path.parent) from exc
+    try:
+        store = Store(cfg.store_path)
+    except BaseException:
+        remove_tmp(tmp_dir)
+        raise
+    try:
+        trusted = reconcile(store, out_dir)
+        run_id = store.runs.begin(started, config_hash(cfg))
+    except BaseException:
+        remove_tmp(tmp_dir)
+        store.close()
+        raise
     try:
         result = _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict,
-                      cfg.build.check if check is None else check, force)
+                      cfg.build.check if check is None else check, force, trusted)
         store.runs.finish(run_id, "ok", build_time(), _summary_json(summary))
         _backup(store, result)
         return result
     except BaseException as exc:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        remove_tmp(tmp_dir)
         try:
+            reconcile(store, out_dir)  # a failed swap: the pages committed for it go back at once
             store.runs.finish(run_id, "failed", build_time(), {"error": str(exc)})
         except Exception:  # the store itself may be the problem; the original error matters more
             pass
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            raise write_error(exc, out_dir, cfg.store_path.parent) from exc
         raise
     finally:
         store.close()
 
 
-def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict, check, force) -> BuildResult:
+def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, strict, check, force,
+         trusted) -> BuildResult:
     timer = _StageTimer(summary)
 
     gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
@@ -107,8 +127,10 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
     with timer("previous"):
         previous = store.pages.published()
         out_key = _output_key(cfg, geo_key, site)
-    if not force and previous and _intact(out_dir) and store.cache.get("output", ["last"]).get("last") == out_key:
+    if (not force and trusted and previous and _intact(out_dir)
+            and store.cache.get("output", ["last"]).get("last") == out_key):
         # the same input, settings, templates and code as the published site: it is already this build's output
+        remove_tmp(tmp_dir)
         records = sorted(previous.values(), key=lambda r: r.path)
         for r in records:
             summary.pages_by_kind[r.kind] = summary.pages_by_kind.get(r.kind, 0) + 1
@@ -127,15 +149,14 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         thumbs_dir = cfg.store_path.parent / "thumbs"
         images = make_thumbnails(site.items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
 
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
     with timer("render"):
         from sitegen.publish.render import render_site
 
         publish_media(images, thumbs_dir, tmp_dir)
-        reusable = {} if force else previous  # --force: render every page again
+        # --force renders every page again; so does an output that does not hold the store's live pages
+        reusable = previous if trusted and not force else {}
         records = render_site(plan, site, cfg, images, tmp_dir, previous=reusable,
-                              previous_dir=out_dir if out_dir.is_dir() else None, progress=progress("render"))
+                              previous_dir=out_dir if trusted else None, progress=progress("render"))
         for r in records:
             summary.pages_by_kind[r.kind] = summary.pages_by_kind.get(r.kind, 0) + 1
         unchanged = sum(1 for r in records if r.path in reusable and reusable[r.path].render_key == r.render_key)
@@ -151,16 +172,25 @@ def _run(cfg, store, run_id, started, out_dir, tmp_dir, summary, progress, stric
         write_robots(cfg, tmp_dir)
         write_llms_txt(plan, site, {r.path: r for r in records}, cfg, tmp_dir)
 
+    # Crash consistency: the new pages and slug pins are committed (as a pending generation, the previous
+    # pages kept) BEFORE the swap, and the generation is recorded as live after it; the next build settles a
+    # kill in between (pipeline.output.reconcile), so URLs never drift and nothing is reused from a stale site.
+    gen = generation(records, tmp_dir)
+    write_marker(tmp_dir, gen)
     with store.transaction():
         with timer("store"):
+            store.pages.stash()
             store.pages.replace(run_id, records, changes)
             store.slugs.pin("item", new_pins)
             store.items.replace(site.items)
         findings = _check(cfg, store, run_id, tmp_dir, records, started, summary, link_report, strict, check,
                           timer, progress)
-        with timer("swap"):
-            swap_in(tmp_dir, out_dir)
-        store.cache.put("output", {"last": out_key})
+        store.cache.put("output", {"pending": {"generation": gen, "key": out_key}})
+    with timer("swap"):
+        swap_in(tmp_dir, out_dir)
+    debug_pause("swapped")
+    store.cache.put("output", {"generation": gen, "last": out_key, "pending": None})
+    debug_pause("recorded")
     return BuildResult(summary, out_dir, run_id, findings, link_report, site)
 
 
@@ -244,6 +274,7 @@ class _StageTimer:
 
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
+        debug_pause(name)
         t0 = time.perf_counter()
         yield
         self.summary.stages.append(StageTiming(name, time.perf_counter() - t0))

@@ -22,6 +22,11 @@ class Pages(Repository):
             """CREATE TABLE IF NOT EXISTS changes (
                 build_id INTEGER, path VARCHAR, change VARCHAR, old_title VARCHAR, new_title VARCHAR)""",
         ],
+        [  # 1 -> 2: the pages a build replaced before it went live, kept until the next build settles it
+            """CREATE TABLE IF NOT EXISTS pages_stash (
+                path VARCHAR PRIMARY KEY, kind VARCHAR, title VARCHAR, description VARCHAR,
+                content_hash VARCHAR, lastmod VARCHAR, images JSON, in_sitemap BOOLEAN, render_key VARCHAR)""",
+        ],
     ]
     DURABLE = ("pages", "changes")
 
@@ -52,6 +57,18 @@ class Pages(Repository):
             if changes:
                 self.db.bulk_insert("changes", ["build_id", "path", "change", "old_title", "new_title"],
                                     [[run_id] * len(changes), *[list(c) for c in zip(*changes)]])
+
+    def stash(self) -> None:
+        """Keep a copy of the published pages before a build that is not live yet replaces them."""
+        with self.db.transaction():
+            self.db.execute("DELETE FROM pages_stash")
+            self.db.execute(f"INSERT INTO pages_stash SELECT {', '.join(PAGE_COLUMNS)} FROM pages")
+
+    def restore(self) -> None:
+        """Put back the pages kept by :meth:`stash` (the build that replaced them never went live)."""
+        with self.db.transaction():
+            self.db.execute("DELETE FROM pages")
+            self.db.execute(f"INSERT INTO pages SELECT {', '.join(PAGE_COLUMNS)} FROM pages_stash")
 
     def changes(self, run_id: int) -> list[tuple[str, str, str, str]]:
         return self.db.rows("SELECT path, change, old_title, new_title FROM changes WHERE build_id = ? "
