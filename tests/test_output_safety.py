@@ -259,7 +259,7 @@ def test_a_read_only_or_denied_output_without_mounts(tmp_path, monkeypatch):
         def refuse(parent, code=code):
             raise OSError(code, os.strerror(code), str(parent / ".sitegen-build-1-1"))
 
-        monkeypatch.setattr("sitegen.pipeline.build.make_tmp", refuse)
+        monkeypatch.setattr("sitegen.pipeline.session.make_tmp", refuse)
         result = run_build(site)
         assert result.exit_code == 1
         assert result.output == f"Error: cannot write the site to build/: {words}\n"

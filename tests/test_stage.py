@@ -7,7 +7,6 @@ import importlib
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 

@@ -374,6 +374,15 @@ def _check_scorer(c: CollectSection, errors: list[str]) -> None:
                 errors.append(f"collect.weights.{name}: must be > 0 (got {value})")
 
 
+def config_hash(cfg: Config) -> str:
+    """A short hash of every setting (not the folder or the warnings): part of every build-state key."""
+    import hashlib
+    import json
+
+    data = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in ("root", "warnings")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """``index.backend=hnsw`` -> ("index.backend", "hnsw"); the value is read as TOML when it parses."""
     if "=" not in text:

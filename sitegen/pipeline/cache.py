@@ -5,8 +5,10 @@ no-change rebuild of a 44,000-item catalog then costs seconds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, replace
+from pathlib import Path
 
 from sitegen.core.models import Collection, Site
 from sitegen.store.db import Store
@@ -41,3 +43,21 @@ def save(store: Store, key: str, site: Site, link_report: dict, counters: dict) 
         "counters": counters,
     }
     store.cache.replace(NAMESPACE, {key: payload})
+
+
+def output_key(cfg, geo_key: str, site: Site) -> str:
+    """Everything the written site depends on beyond the GEO stages: every setting, the text pages, the logo,
+    every template and asset, and sitegen's own code."""
+    from sitegen.core.config import config_hash
+    from sitegen.publish.render import template_dirs
+
+    h = hashlib.sha256(f"{geo_key}\0{config_hash(cfg)}".encode())
+    for page in site.pages:
+        h.update(json.dumps([page.slug, page.title, page.description, page.html]).encode())
+    if cfg.site.logo and cfg.path(cfg.site.logo).is_file():
+        h.update(cfg.path(cfg.site.logo).read_bytes())
+    for folder in [*template_dirs(cfg), Path(__file__).resolve().parents[1]]:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts:
+                h.update(f.relative_to(folder).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:32]

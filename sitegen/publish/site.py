@@ -1,0 +1,48 @@
+"""Write the site into a folder: thumbnails, pages, sitemaps, robots.txt and llms.txt, with lastmod moved
+only for pages whose content changed."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Callable, ContextManager
+
+from sitegen.core.models import BuildSummary, PageRecord, Site
+from sitegen.distribute.plan import SitePlan
+from sitegen.publish.lastmod import assign_lastmod
+
+
+def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str, PageRecord],
+               reusable: dict[str, PageRecord], previous_dir: Path | None, now: str, summary: BuildSummary,
+               timer: Callable[[str], ContextManager] | None = None,
+               progress: Callable[[str], Callable[[int, int], None] | None] | None = None
+               ) -> tuple[list[PageRecord], list[tuple[str, str, str, str]]]:
+    """Returns the page records (with lastmod) and the change list against ``previous``. A page whose render
+    key is that of its record in ``reusable`` is copied from ``previous_dir`` instead of rendered again."""
+    from sitegen.publish.feeds import write_llms_txt, write_robots, write_sitemaps
+    from sitegen.publish.media import make_thumbnails, publish_media
+    from sitegen.publish.render import render_site
+
+    timer = timer or (lambda _name: nullcontext())
+    progress = progress or (lambda _name: None)
+    with timer("thumbnails"):
+        thumbs_dir = cfg.store_path.parent / "thumbs"
+        images = make_thumbnails(site.items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
+
+    with timer("render"):
+        publish_media(images, thumbs_dir, out)
+        records = render_site(plan, site, cfg, images, out, previous=reusable, previous_dir=previous_dir,
+                              progress=progress("render"))
+        for r in records:
+            summary.pages_by_kind[r.kind] = summary.pages_by_kind.get(r.kind, 0) + 1
+        unchanged = sum(1 for r in records if r.path in reusable and reusable[r.path].render_key == r.render_key)
+        summary.pages_unchanged = unchanged
+        summary.pages_written = len(records) - unchanged
+
+    with timer("publish"):
+        records, changes = assign_lastmod(records, previous, now)
+        summary.pages_removed = sorted(p for p, change, _, _ in changes if change == "removed")
+        write_sitemaps(records, cfg, out)
+        write_robots(cfg, out)
+        write_llms_txt(plan, site, {r.path: r for r in records}, cfg, out)
+    return records, changes
