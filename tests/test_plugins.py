@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from html import unescape
@@ -32,8 +33,10 @@ hub = "Nowhere"
 def plugin_path(tmp_path_factory) -> Path:
     """The plugin package, really installed (pip, no network) into a folder of its own."""
     target = tmp_path_factory.mktemp("plugin-site-packages")
+    source = tmp_path_factory.mktemp("plugin-source") / PLUGIN.name  # building writes build/ beside the source
+    shutil.copytree(PLUGIN, source)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(PLUGIN)], check=True, capture_output=True, timeout=300)
+                    "--target", str(target), str(source)], check=True, capture_output=True, timeout=300)
     assert list(target.glob("sitegen_seasonal-*.dist-info/entry_points.txt"))
     return target
 
