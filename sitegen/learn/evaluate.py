@@ -166,6 +166,9 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     dataset_dir, work_dir = Path(dataset_dir), Path(work_dir)
     csv_path = write_subset(chosen, work_dir / f"catalog-{len(chosen)}-seed{seed}.csv")
     cfg = cfg or Config()
+    # the catalog is fashion: its word lists, plus any lexicon file of the site's own
+    own = [str(cfg.path(e)) for e in cfg.represent.lexicons if e.endswith(".toml")]
+    cfg = replace(cfg, represent=replace(cfg.represent, lexicons=["en", "fashion", *own]))
     cfg = replace(cfg, catalog=fashion_catalog_section(csv_path, dataset_dir), root=work_dir,
                   build=replace(cfg.build, store=str(work_dir / f"store-{len(chosen)}-seed{seed}" / "site.duckdb")))
     return evaluate_site(cfg, truth, seed=seed, progress=progress, dataset=str(dataset_dir))
