@@ -202,6 +202,11 @@ class StageContext:
             self._embedder = Embedder(e.model, batch_size=e.batch_size, device=e.device, store=self.store)
         return self._embedder
 
+    @property
+    def embedder_stats(self) -> dict[str, int]:
+        """Texts embedded and read from the cache so far ({} when no stage used the embedder)."""
+        return dict(self._embedder.stats) if self._embedder is not None else {}
+
     def record_dropped(self, kind: str, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """Dropped queries / topics (text, reason, detail, item id): counted by reason, and kept in the store
         for the review report when this is a build run."""

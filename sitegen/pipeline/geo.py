@@ -65,9 +65,10 @@ def run_geo(cfg, store, site: Site, *, run_id: int | None = None,
     runner = registry.get("runner", cfg.runner.kind)()
     results = runner.run(stages, ctx, StageResults({"site": site}), timer)
     linked = results.values[stages[-1].name]
-    if ctx._embedder is not None:
-        ctx.counters["texts_embedded"] = ctx.embedder.stats.get("embedded", 0)
-        ctx.counters["texts_cached"] = ctx.embedder.stats.get("cached", 0)
+    stats = ctx.embedder_stats
+    if stats:
+        ctx.counters["texts_embedded"] = stats.get("embedded", 0)
+        ctx.counters["texts_cached"] = stats.get("cached", 0)
     kept = {k: v for k, v in ctx.counters.items() if not k.startswith("texts_")}
     cache.save(store, key, linked.site, linked.report, kept)
     queries = results.values["represent"].queries if "represent" in results.values else []
