@@ -16,7 +16,8 @@ the entry-point group ``sitegen.plugins``: each entry point names a callable tha
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import sys
+from typing import Any
 
 from sitegen.core.errors import PluginError
 
@@ -94,7 +95,7 @@ def load_plugins(force: bool = False) -> list[str]:
         except Exception as exc:  # a broken plugin names itself instead of failing somewhere later
             raise RegistryError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
         if callable(target) and not isinstance(target, type):
-            target(_this_module())
+            target(sys.modules[__name__])
         loaded.append(ep.name)
     return loaded
 
@@ -123,9 +124,3 @@ def _describe(entry: Any) -> str:
     if isinstance(entry, str):
         return entry
     return f"{getattr(entry, '__module__', '?')}:{getattr(entry, '__qualname__', repr(entry))}"
-
-
-def _this_module() -> Callable:
-    import sys
-
-    return sys.modules[__name__]

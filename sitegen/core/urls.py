@@ -38,10 +38,6 @@ def text_page_url(slug: str) -> str:
     return f"/{slug}/"
 
 
-def report_url() -> str:
-    return "/_report/"
-
-
 def output_file(url_path: str) -> str:
     """'/item/x/' -> 'item/x/index.html' (relative to the output folder)."""
     rel = url_path.lstrip("/")

@@ -33,3 +33,9 @@ def folder_fingerprint(path: str | Path) -> str:
                     f.seek(offset)
                     h.update(f.read(_MIB))
     return h.hexdigest()[:16]
+
+
+def local_model_id(backend: str, model_dir: Path, adapter: Path | None = None) -> str:
+    """The cache identity of a local model folder (and its LoRA adapter) under one backend."""
+    model_id = f"{backend}:{Path(model_dir).name}:{folder_fingerprint(model_dir)}"
+    return model_id + (f"+lora:{folder_fingerprint(adapter)}" if adapter else "")

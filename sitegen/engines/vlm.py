@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sitegen.core.config import VlmSection
 from sitegen.core.errors import ModelError
-from sitegen.engines.fingerprint import folder_fingerprint
+from sitegen.engines.fingerprint import local_model_id
 from sitegen.represent.prompt import DEFAULT_MAX_PIXELS, DEFAULT_MIN_PIXELS, SYSTEM_PROMPT, chat_messages, image_data_url, load_image
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -189,9 +189,7 @@ class TransformersBackend(VlmBackend):
         self.decoding = decoding
         self.min_pixels, self.max_pixels = min_pixels, max_pixels
         self.progress = progress
-        self.model_id = f"transformers:{self.model_dir.name}:{folder_fingerprint(self.model_dir)}"
-        if self.adapter:
-            self.model_id += f"+lora:{folder_fingerprint(self.adapter)}"
+        self.model_id = local_model_id("transformers", self.model_dir, self.adapter)
         self._model: Any = None
         self._processor: Any = None
         self._device = "cpu"
@@ -266,9 +264,7 @@ class VllmBackend(VlmBackend):
         self.min_pixels, self.max_pixels = min_pixels, max_pixels
         self.max_model_len, self.seed = max_model_len, seed
         self.progress = progress
-        self.model_id = f"vllm:{self.model_dir.name}:{folder_fingerprint(self.model_dir)}"
-        if self.adapter:
-            self.model_id += f"+lora:{folder_fingerprint(self.adapter)}"
+        self.model_id = local_model_id("vllm", self.model_dir, self.adapter)
         self._llm: Any = None
         self._processor: Any = None
         self._vllm: Any = None
