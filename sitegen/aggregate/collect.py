@@ -35,7 +35,7 @@ import numpy as np
 from sitegen.core import urls
 from sitegen.core.config import CollectSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, DroppedTopic, Item, Query, Topic
-from sitegen.aggregate.relevance import TopicEvidence, make_scorer
+from sitegen.aggregate.relevance import CatalogView, TopicEvidence, make_scorer
 from sitegen.aggregate.summary import summarise
 from sitegen.core import text as core_text
 from sitegen.core.lexicon import english
@@ -245,6 +245,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
     lex = Lexicon(items, item_text)
     scorer = make_scorer(cfg)
+    scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex))
     pos_of = {item.id: n for n, item in enumerate(items)}
     dropped: list[DroppedTopic] = []
     analysed = [lex.analyse(t.text, t.category) for t in topics]
@@ -285,7 +286,8 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
                                             f"{len(cand)} candidate(s) retrieved (need {cfg.min_items})"))
                 continue
             scores = scorer.score(TopicEvidence(cand_sims, lex.evidence(checked, cand), np.isin(cand, src),
-                                                len(checked), len(free)))
+                                                len(checked), len(free), topic.text, topic.category, cand,
+                                                checked, free))
             keep = scores >= cfg.threshold
             if int(keep.sum()) < cfg.min_items:
                 dropped.append(DroppedTopic(topic.text, "thin", f"{int(keep.sum())} item(s) score >= "

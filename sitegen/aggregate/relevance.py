@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -30,6 +31,17 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 
 
 @dataclass(frozen=True)
+class CatalogView:
+    """What a scorer may read about the whole catalog, given once per scoring pass (``Scorer.prepare``) so a
+    scorer can build its own index (BM25, attribute tables) before scoring topics."""
+
+    items: Sequence[Any]  # the catalog's ``Item``s; candidates are positions in this list
+    texts: Sequence[str]  # the text of each item (``core.text.item_text``)
+    vectors: np.ndarray  # the item embeddings, L2-normalised, aligned with ``items``
+    lexicon: Any = None  # the collect ``Lexicon`` (catalog words, evidence bitsets), when the caller has one
+
+
+@dataclass(frozen=True)
 class TopicEvidence:
     """What a scorer knows about one topic and its candidates (arrays aligned with the candidates)."""
 
@@ -38,6 +50,11 @@ class TopicEvidence:
     is_source: np.ndarray  # the candidate is one of the items the topic was predicted from
     checked: int  # how many of the topic's words the catalog can check
     free: int  # how many it cannot (left to the embedding)
+    topic: str = ""  # the topic's text
+    category: str = ""  # its query category (description / style / use_case)
+    candidates: np.ndarray | None = None  # positions of the candidates in ``CatalogView.items``
+    checked_words: tuple[str, ...] = ()  # the topic's catalog words (the lexicon's tokens)
+    free_words: tuple[str, ...] = ()  # its other content words
 
 
 class Scorer(ABC):
@@ -48,6 +65,10 @@ class Scorer(ABC):
 
     def __init__(self, cfg: CollectSection | None = None):
         self.cfg = cfg or CollectSection()
+
+    def prepare(self, catalog: CatalogView) -> None:
+        """Called once with the catalog before any ``score`` of a pass (collect, annotate, an evaluation);
+        a scorer that needs a catalog-wide index builds it here. The default does nothing."""
 
     @abstractmethod
     def score(self, topic: TopicEvidence) -> np.ndarray:

@@ -20,6 +20,9 @@ BUILTINS: dict[str, dict[str, str]] = {
     "scorer": {
         "heuristic": "sitegen.aggregate.relevance:HeuristicScorer",
     },
+    "judge": {
+        "catalog": "sitegen.learn.relevance.catalog:CatalogJudge",
+    },
 }
 
 for _kind, _entries in BUILTINS.items():

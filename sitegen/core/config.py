@@ -167,6 +167,15 @@ class CollectSection:
 
 
 @dataclass
+class RelevanceSection:
+    teacher: str = "catalog"  # the registered judge that grades pairs for the student (kind "judge")
+    model: str = ".sitegen/models/relevance"  # the trained student (sitegen train relevance)
+    teacher_model: str = ".sitegen/models/teacher"  # the fine-tuned cross-encoder (sitegen train teacher)
+    sample: int = field(default=20000, metadata=_check(_positive, "must be > 0"))  # pairs the teacher grades
+    seed: int = 0
+
+
+@dataclass
 class LinkSection:
     annotations_min: int = field(default=3, metadata=NON_NEGATIVE)
     annotations_max: int = field(default=5, metadata=POSITIVE)
@@ -214,6 +223,7 @@ class Config:
     embed: EmbedSection = field(default_factory=EmbedSection)
     index: IndexSection = field(default_factory=IndexSection)
     collect: CollectSection = field(default_factory=CollectSection)
+    relevance: RelevanceSection = field(default_factory=RelevanceSection)
     link: LinkSection = field(default_factory=LinkSection)
     vlm: VlmSection = field(default_factory=VlmSection)
     runner: RunnerSection = field(default_factory=RunnerSection)
@@ -339,7 +349,8 @@ def _check_plugins(cfg: Config, errors: list[str]) -> None:
     chosen = [("represent.generator", "generator", [cfg.represent.generator]),
               ("collect.topic_sources", "topic_source", cfg.collect.topic_sources),
               ("link.annotator", "annotator", [cfg.link.annotator]),
-              ("runner.kind", "runner", [cfg.runner.kind])]
+              ("runner.kind", "runner", [cfg.runner.kind]),
+              ("relevance.teacher", "judge", [cfg.relevance.teacher])]
     for key, kind, values in chosen:
         known = registry.names(kind)
         for value in values:

@@ -96,6 +96,21 @@ class DroppedTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class Judgment:
+    """One relevance grade of an item for a topic (or query) on the 5-level guideline
+    (``sitegen.learn.relevance.guideline``): 1 irrelevant ... 5 highly relevant. ``source`` names the judge
+    (``human``, ``llm``, ``cross-encoder``, ``catalog``, or an imported file's label), ``rater`` who within it
+    graded (a person's name, a model id), ``at`` when (ISO 8601, UTC)."""
+
+    topic: str
+    item_id: str
+    grade: int
+    source: str
+    rater: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Hub:
     """A category hub page."""
 

@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "annotator": "annotators: choose the collections each item links to (link.annotator)",
     "topic_source": "topic sources: propose topics that may become collections (collect.topic_sources)",
     "runner": "runners: execute the batch stages, locally or scaled out (runner.kind)",
+    "judge": "relevance judges (teachers): grade topic-item pairs 1-5 into the store (relevance.teacher)",
 }
 
 _entries: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}

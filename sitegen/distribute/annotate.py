@@ -21,9 +21,10 @@ from typing import Sequence
 import numpy as np
 
 from sitegen.aggregate.collect import Lexicon
-from sitegen.aggregate.relevance import TopicEvidence, make_scorer
+from sitegen.aggregate.relevance import CatalogView, TopicEvidence, make_scorer
 from sitegen.core.config import CollectSection, LinkSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, Item
+from sitegen.core.text import item_text
 
 TOLERANCE = 0.02  # aim well inside the +-5 points acceptance band
 NEIGHBOURS = 12  # nearest topics of each category considered per item, besides its memberships
@@ -116,6 +117,7 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
     bounds = np.searchsorted(flat[order], np.arange(c + 1))
     threshold = collect.threshold
     scorer = make_scorer(collect)
+    scorer.prepare(CatalogView(items, [item_text(i) for i in items], item_vectors, lex))
     for ci in range(c):
         pairs = order[bounds[ci]:bounds[ci + 1]]
         if not len(pairs):
@@ -123,7 +125,8 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
         checked, free = lex.analyse(collections[ci].topic, collections[ci].category)
         rows = pairs // k
         r = scorer.score(TopicEvidence(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
-                                       len(checked), len(free)))
+                                       len(checked), len(free), collections[ci].topic, collections[ci].category,
+                                       rows, checked, free))
         quality.ravel()[pairs] = np.where(r >= threshold, _RELEVANT + r, r)
 
     out = []

@@ -2,7 +2,7 @@
 
 :class:`Store` opens the file (behind an exclusive lock file) and exposes one repository per owner of state
 as a typed attribute: ``store.runs``, ``store.items``, ``store.slugs``, ``store.pages``, ``store.media``,
-``store.embeddings``, ``store.geo``, ``store.cache``. All SQL lives in this package. Each owner migrates its
+``store.embeddings``, ``store.geo``, ``store.cache``, ``store.judgments``. All SQL lives in this package. Each owner migrates its
 own tables (see ``repository.py``); the durable ones are backed up after each successful build
 (``backup.py``) and ``sitegen store restore`` loads them back into a fresh store.
 """
@@ -19,6 +19,7 @@ from sitegen.store.connection import Connection, StoreLock, corrupt_error
 from sitegen.store.embeddings import Embeddings, text_hash
 from sitegen.store.geo import GeoResults
 from sitegen.store.items import Items
+from sitegen.store.judgments import Judgments
 from sitegen.store.media import Media
 from sitegen.store.pages import Pages
 from sitegen.store.repository import Repository, migrate, owner_versions, retire_legacy_version
@@ -49,6 +50,7 @@ class Store:
             self.embeddings = self.repo(Embeddings)
             self.geo = self.repo(GeoResults)
             self.cache = self.repo(Caches)
+            self.judgments = self.repo(Judgments)
         except duckdb.Error as exc:  # the header was readable, the tables are not
             self._db.close()
             raise corrupt_error(self.path, exc) from None
