@@ -234,10 +234,13 @@ class _Candidate:
 def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[Item], item_vectors: np.ndarray,
             index, cfg: CollectSection, *, hub_of: Callable[[Item], str],
             item_text: Callable[[Item], str] | None = None,
-            progress: Callable[[int, int], None] | None = None
+            progress: Callable[[int, int], None] | None = None,
+            observe: Callable[[Topic, TopicEvidence, np.ndarray], None] | None = None,
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
-    ``item_vectors`` (ids = positions in ``items``). Returns (collections in topic order, dropped topics, stats)."""
+    ``item_vectors`` (ids = positions in ``items``). Returns (collections in topic order, dropped topics, stats).
+    ``observe(topic, evidence, scores)``, when given, sees every scored topic's candidates (the relevance loop
+    samples its pairs there)."""
     t0 = time.perf_counter()
     topic_vectors = np.asarray(topic_vectors, np.float32)
     item_vectors = np.asarray(item_vectors, np.float32)
@@ -285,9 +288,11 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
                 dropped.append(DroppedTopic(topic.text, "too_few_candidates",
                                             f"{len(cand)} candidate(s) retrieved (need {cfg.min_items})"))
                 continue
-            scores = scorer.score(TopicEvidence(cand_sims, lex.evidence(checked, cand), np.isin(cand, src),
-                                                len(checked), len(free), topic.text, topic.category, cand,
-                                                checked, free))
+            evidence = TopicEvidence(cand_sims, lex.evidence(checked, cand), np.isin(cand, src), len(checked),
+                                     len(free), topic.text, topic.category, cand, checked, free)
+            scores = scorer.score(evidence)
+            if observe is not None:
+                observe(topic, evidence, scores)
             keep = scores >= cfg.threshold
             if int(keep.sum()) < cfg.min_items:
                 dropped.append(DroppedTopic(topic.text, "thin", f"{int(keep.sum())} item(s) score >= "

@@ -425,5 +425,9 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
     click.echo(f"adapter: {result.adapter_dir}\nuse it with: vlm.adapter = \"{result.adapter_dir}\"")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+from sitegen.cli import judge as _judge  # noqa: E402,F401  (registers `sitegen judge`)
+
+if __name__ == "__main__":  # pragma: no cover  (python -m: run the commands registered on the package module)
+    from sitegen.cli.main import main as _main
+
+    _main()

@@ -53,17 +53,13 @@ def run_geo(cfg, store, site: Site, *, run_id: int | None = None,
             stages: Sequence[Stage] = GEO_STAGES) -> GeoResult:
     """Run the GEO stages on ``site`` (items, hubs and text pages) with the configured runner, or read their
     result back from the store when nothing they depend on changed (``reuse``)."""
-    from sitegen.core import registry
-
     key = geo_key(cfg, site, stages)
     if reuse:
         cached = cache.load(store, key, site)
         if cached is not None:
             reused_site, link_report, counters = cached
             return GeoResult(reused_site, link_report, key, True, dict(counters))
-    ctx = StageContext(cfg, store, run_id, progress or (lambda _name: None))
-    runner = registry.get("runner", cfg.runner.kind)()
-    results = runner.run(stages, ctx, StageResults({"site": site}), timer)
+    ctx, results = run_stages(cfg, store, site, stages, run_id=run_id, progress=progress, timer=timer)
     linked = results.values[stages[-1].name]
     stats = ctx.embedder_stats
     if stats:
@@ -73,3 +69,15 @@ def run_geo(cfg, store, site: Site, *, run_id: int | None = None,
     cache.save(store, key, linked.site, linked.report, kept)
     queries = results.values["represent"].queries if "represent" in results.values else []
     return GeoResult(linked.site, linked.report, key, False, dict(ctx.counters), queries, results, ctx.dropped)
+
+
+def run_stages(cfg, store, site: Site, stages: Sequence[Stage], *, run_id: int | None = None,
+               progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+               timer: Callable[[str], ContextManager] | None = None) -> tuple[StageContext, StageResults]:
+    """Run ``stages`` (a prefix of the GEO stages, or all) on ``site`` with the configured runner, uncached;
+    the context (embedder, counters) and every stage's output."""
+    from sitegen.core import registry
+
+    ctx = StageContext(cfg, store, run_id, progress or (lambda _name: None))
+    runner = registry.get("runner", cfg.runner.kind)()
+    return ctx, runner.run(stages, ctx, StageResults({"site": site}), timer)
