@@ -160,6 +160,14 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     ``dataset_dir/catalog.csv`` and measure it (see the module docstring). ``work_dir`` keeps the subset and a
     site store (image cache, index, embeddings) that makes a second run fast. ``progress(stage)`` returns a
     ``(done, total)`` callback or None."""
+    cfg, truth = fashion_config(dataset_dir, n_items=n_items, seed=seed, cfg=cfg, work_dir=work_dir)
+    return evaluate_site(cfg, truth, seed=seed, progress=progress, dataset=str(dataset_dir))
+
+
+def fashion_config(dataset_dir: Path, *, n_items: int, seed: int, cfg: Config | None,
+                   work_dir: Path) -> tuple[Config, "Truth"]:
+    """The site of a seeded ``n_items`` subset of the fashion catalog (written to ``work_dir`` with its own
+    store there), built with ``cfg``'s settings and the fashion word lists; and the catalog's ground truth."""
     rows = read_rows(dataset_dir)
     truth = Truth(rows)
     chosen = subset(rows, n_items, seed)
@@ -171,7 +179,7 @@ def evaluate_fashion(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0,
     cfg = replace(cfg, represent=replace(cfg.represent, lexicons=["en", "fashion", *own]))
     cfg = replace(cfg, catalog=fashion_catalog_section(csv_path, dataset_dir), root=work_dir,
                   build=replace(cfg.build, store=str(work_dir / f"store-{len(chosen)}-seed{seed}" / "site.duckdb")))
-    return evaluate_site(cfg, truth, seed=seed, progress=progress, dataset=str(dataset_dir))
+    return cfg, truth
 
 
 def run_site(cfg: Config, *, progress: ProgressFactory | None = None, with_exact: bool = True):
