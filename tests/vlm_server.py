@@ -7,12 +7,16 @@ HTTP status codes (to test retries), and shuts itself down after ``timeout`` sec
     with VlmTestServer(reply='[{"query": "red apple", "category": "description"}]') as server:
         backend = OpenAIBackend(server.url, "test-model")
 
-Run it by hand for a demo: ``python tests/vlm_server.py --port 8001``.
+``grade_by_overlap`` is a reply for the LLM judge: it reads the "Search:" and "Item:" lines of the judge's
+prompt and answers ``{"grade": N}`` from the share of the search's words the item's text contains.
+
+Run it by hand for a demo: ``python tests/vlm_server.py --port 8001`` (``--grades`` for the judge's reply).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +43,23 @@ def user_text(body: dict) -> str:
                 return content
             return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return ""
+
+
+def overlap_grade(search: str, item: str) -> int:
+    """1 + 4 x (share of the search's words found in the item's text), rounded: 1 (none) ... 5 (all)."""
+    words = set(re.findall(r"[a-z0-9]+", search.lower()))
+    found = words & set(re.findall(r"[a-z0-9]+", item.lower()))
+    return 1 + round(4 * len(found) / len(words)) if words else 1
+
+
+def grade_by_overlap(body: dict) -> str:
+    """The judge's answer to a chat-completions request: ``{"grade": N}`` by word overlap (see above)."""
+    text = user_text(body)
+    search = re.search(r"^Search: (.*)$", text, re.M)
+    item = re.search(r"^Item: (.*)$", text, re.M)
+    if not search or not item:
+        return "I cannot find the search or the item in this request."
+    return json.dumps({"grade": overlap_grade(search.group(1), item.group(1))})
 
 
 class VlmTestServer:
@@ -140,9 +161,10 @@ if __name__ == "__main__":  # pragma: no cover - manual demo
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--reply", default=DEFAULT_REPLY)
+    parser.add_argument("--grades", action="store_true", help="answer as a relevance judge (word overlap)")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
-    srv = VlmTestServer(args.reply, port=args.port, timeout=args.timeout).start()
+    srv = VlmTestServer(grade_by_overlap if args.grades else args.reply, port=args.port, timeout=args.timeout).start()
     print(f"serving {srv.url}/chat/completions for {args.timeout:g}s")
     try:
         time.sleep(args.timeout)

@@ -173,6 +173,13 @@ class RelevanceSection:
     teacher_model: str = ".sitegen/models/teacher"  # the fine-tuned cross-encoder (sitegen train teacher)
     sample: int = field(default=20000, metadata=_check(_positive, "must be > 0"))  # pairs the teacher grades
     seed: int = 0
+    # the llm judge (sitegen.learn.relevance.llm): its own model, or the [vlm] one when these are empty
+    llm_backend: Literal["", "transformers", "vllm", "openai"] = ""  # "" = vlm.backend
+    llm_model: str = ""  # "" = vlm.model (when the backend is vlm.backend's)
+    llm_base_url: str = field(default="", metadata=_check(lambda v: v == "" or _url(v),
+                                                          "must be an absolute http(s) URL"))  # "" = vlm.base_url
+    llm_image: Literal["auto", "yes", "no"] = "auto"  # show the model the item's image
+    llm_max_new_tokens: int = field(default=32, metadata=POSITIVE)
 
 
 @dataclass
@@ -336,6 +343,10 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
+    if cfg.relevance.teacher == "llm":
+        from sitegen.learn.relevance.llm import settings_problems
+
+        errors.extend(settings_problems(cfg))
     if cfg.represent.generator == "vlm" and not cfg.vlm.model:
         errors.append("vlm.model: required when represent.generator = 'vlm'")
     if cfg.vlm.backend == "openai" and cfg.represent.generator == "vlm" and not cfg.vlm.base_url:

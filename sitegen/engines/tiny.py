@@ -7,6 +7,9 @@ sentences (plus the prompt and JSON punctuation) with Qwen's chat special tokens
 and the processor configuration (Qwen2-VL image processor with a pixel range). It loads offline with
 ``Qwen2VLForConditionalGeneration.from_pretrained(folder)`` and ``AutoProcessor.from_pretrained(folder)``
 (the latter needs torchvision in transformers 5; ``backends.load_processor`` works without it).
+
+``make_tiny_qwen2_lm(folder)`` writes the text-only counterpart: a ``Qwen2ForCausalLM`` with the same tokenizer
+and chat template (the shape of a text LLM folder, e.g. for the LLM judge).
 """
 
 from __future__ import annotations
@@ -142,4 +145,29 @@ def make_tiny_qwen2vl(folder: Path, *, seed: int = 0, min_pixels: int = 56 * 56,
     tok_cfg = json.loads(tok_cfg_path.read_text(encoding="utf-8"))
     tok_cfg["processor_class"] = "Qwen2VLProcessor"
     tok_cfg_path.write_text(json.dumps(tok_cfg, indent=2), encoding="utf-8")
+    return folder
+
+
+def make_tiny_qwen2_lm(folder: Path, *, seed: int = 0, hidden: int = 64, layers: int = 2, heads: int = 4) -> Path:
+    """Write a tiny random text-only Qwen2 causal LM folder (created if needed) and return it."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = make_tokenizer()
+    eos, pad = tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
+                         max_position_embeddings=4096, bos_token_id=pad, eos_token_id=eos, pad_token_id=pad,
+                         tie_word_embeddings=False)
+    torch.manual_seed(seed)
+    model = Qwen2ForCausalLM(config)
+    with torch.no_grad():  # the same wider output layer as the VLM's
+        model.lm_head.weight.normal_(0.0, 0.25, generator=torch.Generator().manual_seed(seed + 1))
+    model.generation_config.eos_token_id = eos
+    model.generation_config.pad_token_id = pad
+    model.save_pretrained(folder)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(folder)
     return folder

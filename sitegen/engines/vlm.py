@@ -1,5 +1,8 @@
 """VLM backends behind one interface: ``VlmBackend.generate(requests) -> list[str]`` (the raw text out).
 
+The same backends serve text-only requests (``VlmRequest.image`` empty) and, for the local backends, text-only
+LLM folders (``is_vision_model`` tells them apart by their ``config.json``): the LLM judge uses them so.
+
 - ``transformers``: a local model folder (Qwen2-VL and other image-text-to-text models), CPU or CUDA, batched
   ``generate`` with the processor's chat template, an optional LoRA adapter folder loaded with peft.
 - ``vllm``: vLLM's offline ``LLM`` engine (optional extra ``pip install 'sitegen[vllm]'``).
@@ -38,7 +41,7 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 @dataclass(frozen=True, slots=True)
 class VlmRequest:
-    image: str  # path of the image file
+    image: str  # path of the image file; "" for a text-only request
     prompt: str  # user text
     system: str = SYSTEM_PROMPT
     key: str = ""  # the caller's id (item id), used in error messages
@@ -69,6 +72,7 @@ class Decoding:
 class VlmBackend(ABC):
     name: str = "base"
     model_id: str = ""  # identifies model weights + adapter for cache keys
+    vision: bool = True  # the model reads images (False for a local text-only LLM folder)
 
     def generate(self, requests: list[VlmRequest]) -> list[str]:
         """Raw model text per request ('' for a request that failed)."""
@@ -93,6 +97,20 @@ def _pick_device(device: str) -> str:
 
 
 # -- transformers ----------------------------------------------------------------------------------------
+_VISION_KEYS = ("vision_config", "visual", "vision_tower", "mm_vision_tower", "img_processor")
+
+
+def is_vision_model(model_dir: str | Path) -> bool:
+    """True when a local model folder holds a vision-language model: its ``config.json`` has a vision part
+    (``vision_config`` and the like). A folder without a readable config counts as one (loading then reports
+    what is wrong)."""
+    try:
+        config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    return not isinstance(config, dict) or any(k in config for k in _VISION_KEYS)
+
+
 def load_processor(model_dir: str | Path, *, min_pixels: int | None = None, max_pixels: int | None = None) -> Any:
     """The model folder's processor. Uses ``AutoProcessor``; when that cannot load (transformers 5 needs
     torchvision for the Qwen2-VL *video* processor), builds an image-only Qwen2-VL processor from the folder's
@@ -143,8 +161,9 @@ def _image_only_processor(model_dir: str | Path, cause: Exception) -> Any:
 
 
 def load_model(model_dir: str | Path, *, device: str = "auto", adapter: str | Path | None = None,
-               dtype: str = "auto") -> tuple[Any, str]:
-    """(model in eval mode, device). bfloat16 on a CUDA device that supports it, float32 otherwise."""
+               dtype: str = "auto", vision: bool = True) -> tuple[Any, str]:
+    """(model in eval mode, device). bfloat16 on a CUDA device that supports it, float32 otherwise. A
+    text-only folder (``vision=False``) loads as a causal LM."""
     import torch
 
     dev = _pick_device(device)
@@ -153,11 +172,12 @@ def load_model(model_dir: str | Path, *, device: str = "auto", adapter: str | Pa
     else:
         torch_dtype = getattr(torch, dtype)
     try:
-        from transformers import AutoModelForImageTextToText
+        from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
 
-        model = AutoModelForImageTextToText.from_pretrained(str(model_dir), dtype=torch_dtype)
+        auto = AutoModelForImageTextToText if vision else AutoModelForCausalLM
+        model = auto.from_pretrained(str(model_dir), dtype=torch_dtype)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load the VLM from {model_dir}: {exc}") from exc
+        raise ModelError(f"cannot load the {'VLM' if vision else 'LLM'} from {model_dir}: {exc}") from exc
     if adapter:
         if not Path(adapter).is_dir():
             raise ModelError(f"vlm.adapter: LoRA adapter folder not found: {adapter}")
@@ -190,19 +210,27 @@ class TransformersBackend(VlmBackend):
         self.min_pixels, self.max_pixels = min_pixels, max_pixels
         self.progress = progress
         self.model_id = local_model_id("transformers", self.model_dir, self.adapter)
+        self.vision = is_vision_model(self.model_dir)
         self._model: Any = None
-        self._processor: Any = None
+        self._processor: Any = None  # the processor of a VLM, the tokenizer of a text-only LLM
+        self._tokenizer: Any = None
         self._device = "cpu"
 
     def _load(self) -> None:
         if self._model is None:
-            self._processor = load_processor(self.model_dir, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
-            self._processor.tokenizer.padding_side = "left"
-            self._model, self._device = load_model(self.model_dir, device=self.device, adapter=self.adapter)
+            if self.vision:
+                self._processor = load_processor(self.model_dir, min_pixels=self.min_pixels,
+                                                 max_pixels=self.max_pixels)
+                self._tokenizer = self._processor.tokenizer
+            else:
+                self._processor = self._tokenizer = load_tokenizer(self.model_dir)
+            self._tokenizer.padding_side = "left"
+            self._model, self._device = load_model(self.model_dir, device=self.device, adapter=self.adapter,
+                                                   vision=self.vision)
 
     def generation_kwargs(self) -> dict[str, Any]:
         d = self.decoding
-        tok = self._processor.tokenizer if self._processor is not None else None
+        tok = self._tokenizer
         kwargs: dict[str, Any] = {"max_new_tokens": d.max_new_tokens, "repetition_penalty": d.repetition_penalty}
         if d.greedy:
             # temperature 0.1 with top-k 1 keeps only the most likely token: that is greedy decoding, and
@@ -224,21 +252,29 @@ class TransformersBackend(VlmBackend):
             chunk = list(enumerate(requests[start: start + self.batch_size], start))
             texts, images, idx = [], [], []
             for i, req in chunk:
-                try:
-                    images.append(load_image(req.image, min_pixels=self.min_pixels, max_pixels=self.max_pixels))
-                except Exception as exc:  # noqa: BLE001 - a bad image fails only its own request
-                    results[i] = VlmResult("", f"image {req.image}: {exc}")
-                    continue
-                messages = chat_messages(req.prompt, system=req.system)
+                if req.image:
+                    if not self.vision:
+                        results[i] = VlmResult("", f"{self.model_dir.name} is a text-only model: it cannot read "
+                                                   f"the image {req.image}")
+                        continue
+                    try:
+                        images.append(load_image(req.image, min_pixels=self.min_pixels, max_pixels=self.max_pixels))
+                    except Exception as exc:  # noqa: BLE001 - a bad image fails only its own request
+                        results[i] = VlmResult("", f"image {req.image}: {exc}")
+                        continue
+                messages = chat_messages(req.prompt, system=req.system, image=bool(req.image))
                 texts.append(self._processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
                 idx.append(i)
             if idx:
-                inputs = self._processor(text=texts, images=images, padding=True, return_tensors="pt")
+                if self.vision:
+                    inputs = self._processor(text=texts, images=images or None, padding=True, return_tensors="pt")
+                else:
+                    inputs = self._tokenizer(texts, padding=True, return_tensors="pt", add_special_tokens=False)
                 inputs = {k: v.to(self._device) if hasattr(v, "to") else v for k, v in inputs.items()}
                 with torch.inference_mode():
                     out = self._model.generate(**inputs, **self.generation_kwargs())
                 new_tokens = out[:, inputs["input_ids"].shape[1]:]
-                decoded = self._processor.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                decoded = self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
                 for i, text in zip(idx, decoded):
                     results[i] = VlmResult(text.strip())
             done += len(chunk)
@@ -248,7 +284,17 @@ class TransformersBackend(VlmBackend):
 
     def close(self) -> None:
         self._model = None
-        self._processor = None
+        self._processor = self._tokenizer = None
+
+
+def load_tokenizer(model_dir: str | Path) -> Any:
+    """The tokenizer (with its chat template) of a text-only model folder."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(model_dir))
+    except Exception as exc:
+        raise ModelError(f"cannot load the tokenizer of {model_dir}: {exc}") from exc
 
 
 # -- vLLM ------------------------------------------------------------------------------------------------
@@ -265,6 +311,7 @@ class VllmBackend(VlmBackend):
         self.max_model_len, self.seed = max_model_len, seed
         self.progress = progress
         self.model_id = local_model_id("vllm", self.model_dir, self.adapter)
+        self.vision = is_vision_model(self.model_dir)
         self._llm: Any = None
         self._processor: Any = None
         self._vllm: Any = None
@@ -279,17 +326,17 @@ class VllmBackend(VlmBackend):
         if not self.model_dir.is_dir():
             raise ModelError(f"vlm.model: model folder not found: {self.model_dir}")
         self._vllm = vllm
-        kwargs: dict[str, Any] = dict(
-            model=str(self.model_dir), max_model_len=self.max_model_len, seed=self.seed,
-            limit_mm_per_prompt={"image": 1},
-            mm_processor_kwargs={"min_pixels": self.min_pixels, "max_pixels": self.max_pixels})
+        kwargs: dict[str, Any] = dict(model=str(self.model_dir), max_model_len=self.max_model_len, seed=self.seed)
+        if self.vision:
+            kwargs.update(limit_mm_per_prompt={"image": 1},
+                          mm_processor_kwargs={"min_pixels": self.min_pixels, "max_pixels": self.max_pixels})
         if self.adapter:
             kwargs.update(enable_lora=True, max_lora_rank=_adapter_rank(self.adapter))
         try:
             self._llm = vllm.LLM(**kwargs)
         except Exception as exc:
             raise ModelError(f"vLLM could not load {self.model_dir}: {exc}") from exc
-        self._processor = load_processor(self.model_dir)
+        self._processor = load_processor(self.model_dir) if self.vision else load_tokenizer(self.model_dir)
 
     def generate_detailed(self, requests: list[VlmRequest]) -> list[VlmResult]:
         self._load()
@@ -307,14 +354,22 @@ class VllmBackend(VlmBackend):
         results: list[VlmResult] = [VlmResult("", "not run")] * len(requests)
         prompts, idx = [], []
         for i, req in enumerate(requests):
-            try:
-                image = load_image(req.image, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
-            except Exception as exc:  # noqa: BLE001
-                results[i] = VlmResult("", f"image {req.image}: {exc}")
-                continue
-            text = self._processor.apply_chat_template(chat_messages(req.prompt, system=req.system),
-                                                       tokenize=False, add_generation_prompt=True)
-            prompts.append({"prompt": text, "multi_modal_data": {"image": image}})
+            prompt: dict[str, Any] = {}
+            if req.image:
+                if not self.vision:
+                    results[i] = VlmResult("", f"{self.model_dir.name} is a text-only model: it cannot read the "
+                                               f"image {req.image}")
+                    continue
+                try:
+                    image = load_image(req.image, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+                except Exception as exc:  # noqa: BLE001
+                    results[i] = VlmResult("", f"image {req.image}: {exc}")
+                    continue
+                prompt["multi_modal_data"] = {"image": image}
+            prompt["prompt"] = self._processor.apply_chat_template(
+                chat_messages(req.prompt, system=req.system, image=bool(req.image)), tokenize=False,
+                add_generation_prompt=True)
+            prompts.append(prompt)
             idx.append(i)
         if prompts:
             outputs = self._llm.generate(prompts, params, lora_request=lora, use_tqdm=False)
@@ -365,16 +420,17 @@ class OpenAIBackend(VlmBackend):
         self.calls = 0  # HTTP requests sent (retries included)
 
     def payload(self, req: VlmRequest) -> dict[str, Any]:
-        image = load_image(req.image, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+        """The chat-completions body; a text-only request sends the user turn as a plain string (what every
+        server, text-only ones included, accepts)."""
+        user: str | list[dict[str, Any]] = req.prompt
+        if req.image:
+            image = load_image(req.image, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            user = [{"type": "image_url", "image_url": {"url": image_data_url(image, self.image_format)}},
+                    {"type": "text", "text": req.prompt}]
         d = self.decoding
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [
-                {"role": "system", "content": req.system},
-                {"role": "user", "content": [
-                    {"type": "image_url", "image_url": {"url": image_data_url(image, self.image_format)}},
-                    {"type": "text", "text": req.prompt}]},
-            ],
+            "messages": [{"role": "system", "content": req.system}, {"role": "user", "content": user}],
             "temperature": d.temperature, "top_p": d.top_p, "max_tokens": d.max_new_tokens,
         }
         if self.extra_sampling:

@@ -61,12 +61,15 @@ def build_prompt(item: Item | None = None, *, context: bool = True, n_min: int =
     return text
 
 
-def chat_messages(prompt: str, *, system: str = SYSTEM_PROMPT, answer: str | None = None) -> list[dict]:
+def chat_messages(prompt: str, *, system: str = SYSTEM_PROMPT, answer: str | None = None,
+                  image: bool = True) -> list[dict]:
     """Chat-format messages with one image placeholder before the text (the layout used for training data
-    and for the transformers backend's chat template)."""
+    and for the transformers backend's chat template); without ``image``, the user turn is plain text (what
+    a text-only model's chat template expects)."""
+    user: str | list[dict] = [{"type": "image"}, {"type": "text", "text": prompt}] if image else prompt
     messages: list[dict] = [
         {"role": "system", "content": system},
-        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]},
+        {"role": "user", "content": user},
     ]
     if answer is not None:
         messages.append({"role": "assistant", "content": answer})
