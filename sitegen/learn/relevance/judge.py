@@ -30,6 +30,7 @@ class Judge(ABC):
     """Grades topic-item pairs 1-5 (``sitegen.learn.relevance.guideline``)."""
 
     name = ""
+    store: Any = None  # the caller's open Store, when it has one (set by ``make_judge``): the store is locked
 
     def __init__(self, cfg: Any = None):
         self.cfg = cfg
@@ -52,8 +53,12 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def make_judge(name: str, cfg: Any = None) -> Judge:
-    """The judge registered as ``name``, built with the site's config."""
+def make_judge(name: str, cfg: Any = None, store: Any = None) -> Judge:
+    """The judge registered as ``name``, built with the site's config; ``store``: the caller's open store
+    (a judge that reads or caches in the store must use it, since the file is locked while it is open)."""
     from sitegen.core import registry
 
-    return registry.get("judge", name)(cfg)
+    judge = registry.get("judge", name)(cfg)
+    if store is not None:
+        judge.store = store
+    return judge

@@ -99,7 +99,7 @@ def grade_pairs(cfg, store, pairs: Sequence[Pair], *, teacher: str | None = None
     from sitegen.learn.relevance.judge import make_judge
 
     name = teacher or cfg.relevance.teacher
-    judge = make_judge(name, cfg)
+    judge = make_judge(name, cfg, store)
     grades = judge.grade(list(pairs), progress=progress)
     if name != "human":
         store.judgments.add(grades)
