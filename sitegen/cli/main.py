@@ -145,7 +145,8 @@ def _print_summary(result, cfg: Config) -> None:
 @click.option("-p", "--port", type=int, default=None, help="Port (serve.port; default 8000; 0 picks a free one).")
 @click.option("--build", "build_first", is_flag=True, help="Build the site first.")
 def serve(config_path, overrides, host, port, build_first) -> None:
-    """Preview the built site in a browser (local only by default), with the review report at /_report/."""
+    """Preview the built site in a browser (local only by default), with the review report at /_report/ and
+    the review app (grade topic-item pairs) at /_review/."""
     from sitegen.audit.report import report_dir
     from sitegen.cli.serve import make_server
 
@@ -156,10 +157,13 @@ def serve(config_path, overrides, host, port, build_first) -> None:
     if not (root / "index.html").is_file():
         raise click.ClickException(f"{root} has no index.html: run `sitegen build` first (or use --build)")
     try:
-        server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False, report_dir=report_dir(cfg))
+        server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False, report_dir=report_dir(cfg),
+                             cfg=cfg)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {cfg.serve.host}:{cfg.serve.port}: {exc.strerror}") from exc
-    click.echo(f"Serving {root} at http://{cfg.serve.host}:{server.server_address[1]}/  (Ctrl+C to stop)")
+    base = f"http://{cfg.serve.host}:{server.server_address[1]}"
+    click.echo(f"Serving {root} at {base}/  (Ctrl+C to stop)\nreview report: {base}/_report/  "
+               f"relevance review: {base}/_review/")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
