@@ -429,5 +429,11 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
     click.echo(f"adapter: {result.adapter_dir}\nuse it with: vlm.adapter = \"{result.adapter_dir}\"")
 
 
+# -- command groups in their own modules (they add themselves to ``main``) ------------------------------------
+if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules below import this one by name
+    sys.modules.setdefault("sitegen.cli.main", sys.modules[__name__])
+
+from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
