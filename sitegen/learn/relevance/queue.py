@@ -149,6 +149,7 @@ def build_pool(cfg, inputs: PoolInputs, near_misses: int = NEAR_MISSES) -> Pool:
     scorer, note = _scorer(cfg, CatalogView(items, [item_text(i) for i in items], vectors, lex))
     pos_of = {item.id: n for n, item in enumerate(items)}
     retrievable = np.flatnonzero(inputs.has_vector)
+    searchable = vectors[retrievable]
     k = min(int(cfg.collect.candidates), len(retrievable))
     out: list[Candidate] = []
     for row, stored in inputs.collections:
@@ -157,8 +158,7 @@ def build_pool(cfg, inputs: PoolInputs, near_misses: int = NEAR_MISSES) -> Pool:
         if vec is None:
             out += _stored_candidates(row, stored, by_id, threshold)
             continue
-        sims_all = vectors[retrievable] @ vec
-        top = retrievable[np.argsort(-sims_all, kind="stable")[:k]] if k else np.zeros(0, np.int64)
+        top = retrievable[_top_k(searchable @ vec, k)]
         src = {pos_of[i] for i in inputs.sources.get(topic_key(row.topic), ()) if i in pos_of}
         cand = np.array(sorted(set(top.tolist()) | src | set(members)), np.int64)
         checked, free = lex.analyse(row.topic, row.category)
@@ -209,6 +209,19 @@ def order_queue(candidates: Iterable[Candidate], graded: set[tuple[str, str]] = 
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
+
+def _top_k(sims: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest similarities (ties by position), best first."""
+    if k <= 0:
+        return np.zeros(0, np.int64)
+    if k < len(sims):
+        part = np.argpartition(-sims, k - 1)[:k]
+        cut = sims[part].min()
+        part = np.flatnonzero(sims >= cut)  # every tie at the cut, so the choice does not depend on the sort
+    else:
+        part = np.arange(len(sims))
+    return part[np.lexsort((part, -sims[part]))][:k]
+
 
 def _scorer(cfg, view) -> tuple[Any, str]:
     """The scorer collect uses, prepared; the heuristic when that one cannot score."""
