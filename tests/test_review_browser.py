@@ -4,17 +4,18 @@ test-artifacts/ (review.png, review-guideline.png)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sitegen.cli.serve import serve_in_thread
 from sitegen.core.config import load_config
 from sitegen.store.db import Store
 
-from .test_browser import ARGS, ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the browser fixture)
+from .test_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the browser fixture)
 
 pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(),
-                                 reason="Debian chromium is not installed")]
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
 
 
 def shown(page) -> tuple[str, str]:
