@@ -8,7 +8,8 @@ opened from disk, the inline script points them at the built files instead.
 One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript; one tiny inline script filters
 the sitemap table and, from disk, rewrites the site links): the verdict, overview counts and stage timings, what
 changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, topics by
-query category, link equity (PageRank histogram and the weakest pages as server-side SVG) and the audit
+query category, link equity (PageRank histogram and the weakest pages as server-side SVG), the relevance
+judgments (grades per source and rater, the raters' agreement as quadratic-weighted kappa) and the audit
 findings. ``noindex``.
 Tables are capped (the sitemap listing at 5,000 rows) with a note, so a 50k-page site gives a page a browser opens.
 """
@@ -150,6 +151,12 @@ def _topics(store: Store) -> list[dict]:
              "examples": sorted(v, key=lambda t: (-t["n_items"], t["slug"]))[:8]} for c, v in sorted(by_cat.items())]
 
 
+def _judgments(store: Store) -> dict:
+    from sitegen.learn.relevance.agreement import judgment_summary
+
+    return judgment_summary(store.judgments.all())
+
+
 def _findings(findings: list[Finding]) -> dict:
     by_code = Counter((f.severity, f.code) for f in findings)
     fixes = {f.code: f.fix for f in findings}
@@ -208,6 +215,7 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
         "dropped": dropped, "topics": topics,
         "links": {"report": link_report or {}, "scored": len(pr),
                   "weakest": [{"path": p, "score": s, "ratio": s * len(pr)} for p, s in scored[:WEAKEST]]},
+        "judgments": _judgments(store),
         "findings": f, "limits": {"rows": TABLE_ROWS, "changes": CHANGE_ROWS, "sitemap": SITEMAP_ROWS},
         "_pagerank": [float(s) for _, s in pr],
     }

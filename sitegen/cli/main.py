@@ -145,7 +145,8 @@ def _print_summary(result, cfg: Config) -> None:
 @click.option("-p", "--port", type=int, default=None, help="Port (serve.port; default 8000; 0 picks a free one).")
 @click.option("--build", "build_first", is_flag=True, help="Build the site first.")
 def serve(config_path, overrides, host, port, build_first) -> None:
-    """Preview the built site in a browser (local only by default), with the review report at /_report/."""
+    """Preview the built site in a browser (local only by default), with the review report at /_report/ and
+    the review app (grade topic-item pairs) at /_review/."""
     from sitegen.audit.report import report_dir
     from sitegen.cli.serve import make_server
 
@@ -156,10 +157,13 @@ def serve(config_path, overrides, host, port, build_first) -> None:
     if not (root / "index.html").is_file():
         raise click.ClickException(f"{root} has no index.html: run `sitegen build` first (or use --build)")
     try:
-        server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False, report_dir=report_dir(cfg))
+        server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False, report_dir=report_dir(cfg),
+                             cfg=cfg)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {cfg.serve.host}:{cfg.serve.port}: {exc.strerror}") from exc
-    click.echo(f"Serving {root} at http://{cfg.serve.host}:{server.server_address[1]}/  (Ctrl+C to stop)")
+    base = f"http://{cfg.serve.host}:{server.server_address[1]}"
+    click.echo(f"Serving {root} at {base}/  (Ctrl+C to stop)\nreview report: {base}/_report/  "
+               f"relevance review: {base}/_review/")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -425,9 +429,12 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
     click.echo(f"adapter: {result.adapter_dir}\nuse it with: vlm.adapter = \"{result.adapter_dir}\"")
 
 
-from sitegen.cli import judge as _judge  # noqa: E402,F401  (registers `sitegen judge`)
+# -- command groups in their own modules (they add themselves to ``main``) ------------------------------------
+if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules below import this one by name
+    sys.modules.setdefault("sitegen.cli.main", sys.modules[__name__])
 
-if __name__ == "__main__":  # pragma: no cover  (python -m: run the commands registered on the package module)
-    from sitegen.cli.main import main as _main
+from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
+from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
 
-    _main()
+if __name__ == "__main__":  # pragma: no cover
+    main()

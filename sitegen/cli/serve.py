@@ -3,7 +3,8 @@
 Never serves a file outside the output folder: the request path is percent-decoded once, normalised, and the
 real path (symlinks resolved) must stay inside the real output folder; anything else is a 404. The review
 report lives beside the store, not in build/; it is served at ``/_report/`` from its own folder by the same
-rules.
+rules. Given the site's config, the server also runs the review app at ``/_review/`` (``cli/review.py``):
+the one part that answers POST, and the only one that writes (grades into the store).
 
 Under load: one daemon thread per connection, a listen backlog of ``BACKLOG`` (a burst of connections waits in
 the kernel's queue instead of being refused or retried), HTTP/1.1 keep-alive with an idle timeout, and a
@@ -25,6 +26,8 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from sitegen.cli.review import MAX_BODY, is_review_path
 
 BACKLOG = max(1024, socket.SOMAXCONN)  # the kernel caps it at net.core.somaxconn
 IDLE_TIMEOUT = 5.0  # seconds a connection may sit idle (or a read / write may stall) before it is closed
@@ -90,9 +93,10 @@ class PreviewHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a browser reuses a few connections for a page and its images
 
     def __init__(self, *args, root: Path, report_dir: Path | None = None, quiet: bool = True,
-                 timeout: float = IDLE_TIMEOUT, **kwargs):
+                 timeout: float = IDLE_TIMEOUT, review=None, **kwargs):
         self.root = root
         self.report_dir = report_dir
+        self.review = review  # a ReviewApp, or None
         self.quiet = quiet
         self.timeout = timeout  # StreamRequestHandler sets it on the socket: idle keep-alive and stalled I/O
         super().__init__(*args, directory=str(root), **kwargs)
@@ -110,6 +114,47 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
             return False
         return True
+
+    # -- the review app ----------------------------------------------------------------------------------
+    def do_GET(self):  # noqa: N802 - http.server API
+        if self.review is not None and is_review_path(self.path):
+            return self._review("GET")
+        return super().do_GET()
+
+    def do_HEAD(self):  # noqa: N802 - http.server API
+        if self.review is not None and is_review_path(self.path):
+            return self._review("HEAD")
+        return super().do_HEAD()
+
+    def do_POST(self):  # noqa: N802 - http.server API
+        if self.review is None or not is_review_path(self.path):
+            self.send_error(HTTPStatus.NOT_IMPLEMENTED, "Unsupported method ('POST')")  # as for PUT, DELETE ...
+            return
+        self._review("POST")
+
+    def _review(self, method: str) -> None:
+        body = None
+        if method == "POST":
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE if length > 0 else HTTPStatus.BAD_REQUEST)
+                self.close_connection = True
+                return
+            body = self.rfile.read(length)
+        resp = self.review.handle(method, self.path, self.headers, body)
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", resp.headers.pop("Cache-Control", "no-store"))
+        for name, value in resp.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(resp.body)
 
     def send_head(self):  # noqa: D401 - http.server API
         parts = urlsplit(self.path)
@@ -194,16 +239,22 @@ def content_type(path: Path) -> str:
 
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = True,
-                report_dir: Path | None = None, timeout: float = IDLE_TIMEOUT) -> PreviewServer:
-    """The preview server for ``root`` (and the review report in ``report_dir`` at /_report/)."""
-    handler = partial(PreviewHandler, root=Path(root), quiet=quiet, timeout=timeout,
+                report_dir: Path | None = None, timeout: float = IDLE_TIMEOUT, cfg=None) -> PreviewServer:
+    """The preview server for ``root`` (and the review report in ``report_dir`` at /_report/; with the site's
+    ``cfg``, the review app at /_review/)."""
+    review = None
+    if cfg is not None:
+        from sitegen.cli.review import ReviewApp
+
+        review = ReviewApp(cfg)
+    handler = partial(PreviewHandler, root=Path(root), quiet=quiet, timeout=timeout, review=review,
                       report_dir=Path(report_dir) if report_dir is not None else None)
     return PreviewServer((host, port), handler, quiet=quiet)
 
 
 def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, *, report_dir: Path | None = None,
-                    timeout: float = IDLE_TIMEOUT) -> tuple[PreviewServer, str]:
+                    timeout: float = IDLE_TIMEOUT, cfg=None) -> tuple[PreviewServer, str]:
     """Start a server in a daemon thread (tests, screenshots). Returns the server and its base URL."""
-    server = make_server(root, host, port, report_dir=report_dir, timeout=timeout)
+    server = make_server(root, host, port, report_dir=report_dir, timeout=timeout, cfg=cfg)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"

@@ -100,12 +100,13 @@ def install_card_cache(env) -> None:
 
 
 def templates_fingerprint(dirs: list[Path]) -> str:
-    """Hash of every template (not the static assets) in search order, and of the code that builds pages."""
+    """Hash of every template (not the static assets, nor the review app's ``review/``) in search order, and of
+    the code that builds pages."""
     h = hashlib.sha256()
     for n, d in enumerate(dirs):
         h.update(f"dir:{n}:{len(dirs)}\0".encode())
         for f in sorted(p for p in d.rglob("*") if p.is_file() and p.suffix != ".md"
-                        and "assets" not in p.relative_to(d).parts):
+                        and not {"assets", "review"} & set(p.relative_to(d).parts)):  # review: the review app
             h.update(f.relative_to(d).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(f.read_bytes()).digest())
     for module in (__file__, jsonld.__file__):

@@ -16,26 +16,43 @@ def lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+BRIEF_WAIT = 10.0  # seconds to wait for a brief holder (the review app, a judgments command) to let go
+
+
 class StoreLock:
     """An exclusive ``flock`` on ``<store>.lock`` holding the owner's pid; taken before DuckDB opens the file,
-    so a second build fails at once with the holder's pid instead of waiting or crashing."""
+    so a second build fails at once with the holder's pid instead of waiting or crashing.
 
-    def __init__(self, path: Path):
+    A *brief* holder (``brief=True``: the review app opens the store for one request, ``sitegen judgments``
+    for one command) says so in the lock file; whoever finds the lock held by a brief holder waits up to
+    ``BRIEF_WAIT`` seconds for it instead of failing, so a build started while someone grades does not fail
+    on a request that holds the store for milliseconds."""
+
+    def __init__(self, path: Path, *, brief: bool = False, wait: float = BRIEF_WAIT):
         import fcntl
+        import time
 
         self.path = lock_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a+", encoding="utf-8")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._file.seek(0)
-            holder = self._file.read().strip() or "unknown"
-            self._file.close()
-            raise StoreLockedError(f"another build holds {path} (pid {holder})") from None
+        deadline = time.monotonic() + wait
+        while True:
+            self._file = open(self.path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                self._file.seek(0)
+                words = self._file.read().split()
+                self._file.close()
+                # a brief holder, or one that has not written its pid yet: worth a short wait
+                if (not words or words[1:] == ["brief"]) and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                raise StoreLockedError(f"another build holds {path} (pid {words[0] if words else 'unknown'})"
+                                       ) from None
         self._file.seek(0)
         self._file.truncate()
-        self._file.write(f"{os.getpid()}\n")
+        self._file.write(f"{os.getpid()}{' brief' if brief else ''}\n")
         self._file.flush()
 
     def release(self) -> None:
@@ -66,13 +83,13 @@ def corrupt_error(path: Path, exc: BaseException) -> StoreError:
 class Connection:
     """The store's DuckDB connection. Only the ``sitegen.store`` package uses it."""
 
-    def __init__(self, path: str | Path, *, lock: StoreLock | None = None):
+    def __init__(self, path: str | Path, *, lock: StoreLock | None = None, brief: bool = False):
         import duckdb
 
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._own_lock = lock is None
-        self.lock = lock or StoreLock(self.path)
+        self.lock = lock or StoreLock(self.path, brief=brief)
         self._depth = 0
         try:
             self.con = duckdb.connect(str(self.path))

@@ -34,11 +34,13 @@ R = TypeVar("R", bound=Repository)
 class Store:
     """The state database. One process owns the file at a time (a second one gets ``StoreLockedError``)."""
 
-    def __init__(self, path: str | Path, *, lock: StoreLock | None = None):
+    def __init__(self, path: str | Path, *, lock: StoreLock | None = None, brief: bool = False):
+        """``brief``: this process holds the store only for a moment (a request, a short command); see
+        ``StoreLock``."""
         import duckdb
 
         self.path = Path(path)
-        self._db = Connection(self.path, lock=lock)
+        self._db = Connection(self.path, lock=lock, brief=brief)
         self._repos: dict[type[Repository], Repository] = {}
         try:
             retire_legacy_version(self._db)

@@ -94,3 +94,12 @@ class GeoResults(Repository):
     def pagerank(self, phase: str = "final") -> list[tuple[str, float]]:
         """(path, score) by ascending score, then path."""
         return self.db.rows("SELECT path, score FROM pagerank WHERE phase = ? ORDER BY score, path", [phase])
+
+    def scored_collections(self) -> list[tuple[CollectionRow, tuple[float, ...]]]:
+        """Every collection with its members' relevance scores (aligned with ``item_ids``), as the build's
+        scorer gave them."""
+        rows = self.db.rows("SELECT slug, topic, category, hub, item_ids, scores FROM collections "
+                            "ORDER BY category, slug")
+        return [(CollectionRow(s, t, c, h, tuple(json.loads(ids)) if ids else ()),
+                 tuple(float(x) for x in json.loads(scores)) if scores else ())
+                for s, t, c, h, ids, scores in rows]

@@ -57,3 +57,22 @@ class Judgments(Repository):
         """Number of grades per source."""
         return {s: int(n) for s, n in self.db.rows("SELECT source, count(*) FROM judgments GROUP BY source "
                                                   "ORDER BY source")}
+
+    def get(self, topic: str, item_id: str, source: str, rater: str = "") -> Judgment | None:
+        """One rater's grade of one pair, or None."""
+        row = self.db.one(f"SELECT {', '.join(_COLUMNS)} FROM judgments WHERE topic = ? AND item_id = ? "
+                          "AND source = ? AND rater = ?", [topic, item_id, source, rater])
+        if row is None:
+            return None
+        t, i, g, s, r, a = row
+        return Judgment(t, i, int(g), s, r or "", a or "")
+
+    def graded(self, source: str, rater: str) -> set[tuple[str, str]]:
+        """The (topic, item_id) pairs one rater of one source has graded."""
+        return {(t, i) for t, i in self.db.rows("SELECT topic, item_id FROM judgments WHERE source = ? AND "
+                                                "rater = ?", [source, rater])}
+
+    def counts_by_rater(self) -> dict[tuple[str, str], int]:
+        """Number of grades per (source, rater)."""
+        return {(s, r or ""): int(n) for s, r, n in self.db.rows(
+            "SELECT source, rater, count(*) FROM judgments GROUP BY source, rater ORDER BY source, rater")}
