@@ -23,19 +23,25 @@ class Collected:
 
 def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represented, index: Indexed) -> Collected:
     from sitegen.aggregate.collect import collect as run
-    from sitegen.aggregate.topics import TopicRequest, gather_topics
+    from sitegen.aggregate.topics import TopicRequest, gather_topics, topic_gate
+    from sitegen.core.lexicon import site_lexicon
+    from sitegen.represent.fragments import learn_fragments
 
     cfg, items = ctx.cfg, site.items
+    words = site_lexicon(cfg, [item_text(i) for i in items])
+    fragments = learn_fragments(items, words)
     hub_names = {i.id: (i.category or OTHER) for i in items}
 
     def hub_of(item) -> str:
         return hub_names[item.id]
 
     request = TopicRequest(items, represent.queries, hub_of, frozenset(hub_names.values()), cfg)
-    topics, unfiled = gather_topics(request, cfg.collect.topic_sources)
+    topics, unfiled = gather_topics(request, cfg.collect.topic_sources, topic_gate(fragments, words))
+    ctx.counters["lexicons"] = " ".join(words.names)
     vectors = ctx.embedder.encode([t.text for t in topics], progress=ctx.progress("topics"))
     collections, dropped, stats = run(topics, vectors, items, embed.item_vectors, index.index, cfg.collect,
-                                      hub_of=hub_of, item_text=item_text, progress=ctx.progress("collect"))
+                                      hub_of=hub_of, item_text=item_text, progress=ctx.progress("collect"),
+                                      implies=words.implies, fragments=fragments)
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
     ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}
