@@ -33,11 +33,20 @@ class WeakCatalog:
     root: Path  # the site folder (site.toml, catalog.csv, images/)
     creators: tuple[str, ...]  # ground truth: every creator name used in a title
     items: int
+    rows: tuple[dict[str, str], ...] = ()
+
+    def catalog_items(self) -> list:
+        """The rows as ``Item``s (no image read): for the lexical stages alone."""
+        from sitegen.core.models import Item
+
+        return [Item(id=r["id"], title=r["title"], image=r["image"], image_sha=r["id"], width=64, height=64,
+                     category=r.get("category", "")) for r in self.rows]
 
 
 def make_weak_catalog(dest: Path, *, n_items: int = 300, seed: int = 0, category_share: float = 0.4,
-                      suffix_share: float = 0.1) -> WeakCatalog:
-    """Write a site with default settings (no lexicons chosen) over ``n_items`` example images (seeded)."""
+                      suffix_share: float = 0.1, copy_images: bool = True) -> WeakCatalog:
+    """Write a site with default settings (no lexicons chosen) over ``n_items`` example images (seeded);
+    without ``copy_images`` only the rows are made."""
     rng = random.Random(seed)
     images = sorted((ROOT / "content" / "images").glob("*/*.png"))
     picked = sorted(rng.sample(images, min(n_items, len(images))))
@@ -52,7 +61,8 @@ def make_weak_catalog(dest: Path, *, n_items: int = 300, seed: int = 0, category
         title = stem.replace("-", " ")
         title = title[:1].upper() + title[1:] if rng.random() < 0.5 else title
         image = f"images/{n:04d}-{stem}.png"
-        shutil.copy(path, dest / image)
+        if copy_images:
+            shutil.copy(path, dest / image)
         rows.append({"id": f"img-{n:04d}", "title": title, "image": image,
                      "category": category.capitalize() if rng.random() < category_share else ""})
     columns = ["id", "title", "image", *(["category"] if category_share > 0 else [])]
@@ -64,7 +74,7 @@ def make_weak_catalog(dest: Path, *, n_items: int = 300, seed: int = 0, category
         '[site]\ntitle = "Weak titles"\nbase_url = "https://weak.example.org/"\n\n'
         '[catalog]\npath = "catalog.csv"\nimages_dir = "."\n\n'
         '[build]\noutput = "build"\nstore = ".sitegen/site.duckdb"\n', encoding="utf-8")
-    return WeakCatalog(dest, CREATORS, len(rows))
+    return WeakCatalog(dest, CREATORS, len(rows), tuple(rows))
 
 
 def foreign_phrases() -> list[str]:

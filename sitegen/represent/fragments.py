@@ -15,9 +15,15 @@ stop-words), which are always content:
                audience word are its *span* ("u s polo assn" of "U.S. Polo Assn. Men Blue Shirt"), whatever
                their frequency
 ``digits``     a word with a digit ("21", "5", "45", "22l")
-``prefix``     a repeated title prefix: the first one to three words that at least ``PREFIX_MIN`` titles start
-               with, followed by varied words (distinct next words >= ``PREFIX_VARIETY`` of those titles), each
-               word standing at that position in at least ``LEAD_SHARE`` of its titles ("lotus herbals")
+``prefix``     a word of a repeated title prefix - the first one to four words that at least 0.2% of the titles
+               (and at least 3) start with, followed by varied words (at least two distinct next words, and
+               at least ``PREFIX_VARIETY`` of those titles; no stop-word in it or mostly after it: "red apple
+               by ..." is a subject) - standing at that position in at least ``LEAD_SHARE`` of the titles that
+               have it ("lotus herbals", "architetto fra", "diadem" of "Royal Diadem")
+``line``       a word right after a fragment at the start of at least three titles (the words before it all
+               fragments or audience words), standing there in at least ``LINE_SHARE`` of its titles: a
+               product line or model ("soft touch" of "Colorbar Soft Touch ...", "max" of "Nike Men Air
+               Max ...")
 ``spread``     a word whose items are spread over the catalog's categories like the catalog itself (overlap of
                the two category distributions >= ``SPREAD_OVERLAP``, in at least three categories, from at
                least ``SPREAD_MIN`` categorised items): a creator draws everything, a subject stays in its
@@ -47,9 +53,10 @@ from sitegen.ingest.colours import COLOUR_WORDS
 
 PRODUCT_SHARE = 0.3
 LEAD_SHARE = 0.8
-PREFIX_VARIETY = 0.5
+PREFIX_VARIETY = 0.3
 SPREAD_OVERLAP = 0.6
 SPREAD_MIN = 5
+LINE_SHARE = 0.6
 _LEAD_WINDOW = 5
 PATTERN_WORDS = frozenset({"check", "checks", "checked", "checkered", "striped", "stripes", "stripe", "solid",
                            "printed", "print", "prints", "plain", "dotted", "dots", "polka", "colourblocked",
@@ -61,7 +68,7 @@ class Fragments:
     """What ``learn_fragments`` found: fragment words with their signal, each item's span, and the colour
     words of the catalog (for the facet rule)."""
 
-    tokens: dict[str, str] = field(default_factory=dict)  # word -> "lead" / "digits" / "prefix" / "spread"
+    tokens: dict[str, str] = field(default_factory=dict)  # word -> "lead" / "digits" / "prefix" / "line" / "spread"
     spans: dict[str, tuple[int, ...]] = field(default_factory=dict)  # item id -> positions in its title words
     colours: frozenset[str] = frozenset()  # colour words (palette + the catalog's colour columns)
     subjects: frozenset[str] = frozenset()  # colour words that are also things (a one-word title / category)
@@ -155,26 +162,35 @@ def learn_fragments(items: Sequence[Item], words: Lexicon) -> Fragments:
             if c >= 2 and c >= LEAD_SHARE * any_df[word]:
                 flag(word, "lead")
     # repeated prefixes
+    stop = set(words.stopwords)
     prefix_min = max(3, math.ceil(0.002 * n))
     starts: Counter[tuple[str, ...]] = Counter()
-    nexts: dict[tuple[str, ...], set[str]] = {}
+    nexts: dict[tuple[str, ...], Counter[str]] = {}
     at: Counter[tuple[str, int]] = Counter()  # (word, position) in a title
     for title in titles:
-        for pos, w in enumerate(title[:3]):
+        for pos, w in enumerate(title[:4]):
             at[(w, pos)] += 1
-        for k in (1, 2, 3):
+        for k in (1, 2, 3, 4):
             if len(title) > k:
                 p = tuple(title[:k])
                 starts[p] += 1
-                nexts.setdefault(p, set()).add(title[k])
+                nexts.setdefault(p, Counter())[title[k]] += 1
     for p, c in sorted(starts.items()):
-        if c < prefix_min or len(nexts[p]) < PREFIX_VARIETY * c:
+        if c < prefix_min or len(nexts[p]) < max(2, PREFIX_VARIETY * c):
             continue
-        if any(w in vocab for w in p):
-            continue
-        if all(at[(w, pos)] >= LEAD_SHARE * any_df[w] for pos, w in enumerate(p)):
-            for w in p:
+        if any(w in stop for w in p) or sum(k for w, k in nexts[p].items() if w in stop) * 2 >= c:
+            continue  # a subject phrase: "red apple by ...", "bunch of ..."
+        for pos, w in enumerate(p):  # each word that (nearly) only ever stands there
+            if at[(w, pos)] >= LEAD_SHARE * any_df[w]:
                 flag(w, "prefix")
+    # product lines: the words that continue a fragment at the start of titles ("colorbar soft touch ...")
+    for k in (2, 3, 4):
+        for p, c in sorted(starts.items()):
+            w = p[-1]
+            if (len(p) == k and c >= 3 and all(x in tokens or x in audience for x in p[:-1])
+                    and p[-2] in tokens and w not in tokens
+                    and at[(w, k - 1)] >= LINE_SHARE * any_df[w]):
+                flag(w, "line")
     # spread across categories
     cats = [normalise(item.category) for item in items]
     labelled = [c for c in cats if c]

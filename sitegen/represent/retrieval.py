@@ -176,6 +176,10 @@ class RetrievalGenerator(QueryGenerator):
             out.append(scored)
         return out
 
+    def propose(self, item: Item, traits: ImageTraits | None = None) -> list[Candidate]:
+        """The item's candidates before scoring (score 0), in proposal order: what ``generate`` embeds and scores."""
+        return self._propose(item, traits or ImageTraits())
+
     def _propose(self, item: Item, traits: ImageTraits) -> list[Candidate]:
         facts = self._facts(item, traits)
         s, k = facts.subject, self.kind
