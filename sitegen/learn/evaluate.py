@@ -16,8 +16,9 @@ collect -> annotate. Measured:
 - fragment heads: collections whose topic starts with a brand or model fragment - a word with a digit, or a
   word of the brand of more than half of its items. The brand is not a column: it is what the dataset writes
   before the gender word ("Jealous 21 Women Pink Top" -> jealous, 21), or, in a title without one, the longest
-  title prefix (up to three words) that at least five titles of the dataset start with ("Lotus Herbals");
-  colour, article-type and usage words never count as brand words;
+  title prefix (up to three words) that at least five titles of the dataset start with ("Lotus Herbals"),
+  less the words after its first that titles starting with three or more different words use ("matte" of
+  "Colorbar Velvet Matte" describes many brands' lipsticks); colour, article-type and usage words never count;
 - bare colours: the share of collections whose topic names a colour and nothing else (no kind, usage or
   gender; at most a pattern word: "Black", "Check black");
 - coverage: the share of the subset's items in at least one collection;
@@ -59,6 +60,7 @@ _FACET_WORDS = frozenset({"and", "a", "in", "of", "the", "with", "for", "check",
                           "stripe", "solid", "printed", "print", "plain", "colour", "color", "shade", "dark",
                           "light"})
 _PREFIX_MIN = 5
+_SHARED_BRANDS = 3
 RECALL_QUERIES = 1000
 
 
@@ -99,6 +101,12 @@ class Truth:
             if not any(w in GENDERS for w in ws):
                 starts.update({tuple(ws[:k]) for k in (1, 2, 3) if len(ws) > k})
         self._prefixes = {p for p, c in starts.items() if c >= _PREFIX_MIN}
+        firsts: dict[str, set[str]] = {}
+        for r in rows:
+            ws = _words(r["title"])
+            for w in ws[1:]:
+                firsts.setdefault(w, set()).add(ws[0])
+        self._shared = {w for w, f in firsts.items() if len(f) >= _SHARED_BRANDS}  # words of many brands' titles
         self._brands: dict[str, frozenset[str]] = {}
 
     def brand(self, item_id: str) -> frozenset[str]:
@@ -108,9 +116,11 @@ class Truth:
         if got is None:
             ws = _words(self.rows[item_id]["title"])
             cut = next((i for i, w in enumerate(ws) if w in GENDERS), None)
-            if cut is None:
+            prefix = cut is None
+            if prefix:
                 cut = max((k for k in (1, 2, 3) if tuple(ws[:k]) in self._prefixes), default=0)
-            got = self._brands[item_id] = frozenset(w for w in ws[:cut] if w not in self.value_words)
+            got = self._brands[item_id] = frozenset(w for i, w in enumerate(ws[:cut]) if w not in self.value_words
+                                                    and not (prefix and i and w in self._shared))
         return got
 
     def named(self, topic: str) -> dict[str, set[str]]:

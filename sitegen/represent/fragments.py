@@ -30,8 +30,9 @@ stop-words), which are always content:
                category. Needs categories on some items
 =============  ==============================================================================================
 
-An item's span is its lead words plus every fragment word of its title; ``clean_title`` is the title without
-it (what the generator derives subjects from, and what relevance reads as the item's own words).
+An item's span is its lead words, every fragment word of its title, and the words before a fragment among its
+first five words that are no vocabulary ("royal" of "Royal Diadem Blue Earrings"); ``clean_title`` is the title
+without it (what the generator derives subjects from, and what relevance reads as the item's own words).
 
 A *facet* is a topic that names only colours (and pattern words such as "check" or "striped"): "Black",
 "Grey", "Check black". It filters a page, it is not one. A colour word that is also a thing the catalog holds
@@ -213,6 +214,8 @@ def learn_fragments(items: Sequence[Item], words: Lexicon) -> Fragments:
     for item, title, cut in zip(items, titles, cuts):
         span = set(range(cut)) if product and cut else set()
         span |= {i for i, w in enumerate(title) if w in tokens}
+        last = max((i for i in span if i < _LEAD_WINDOW), default=-1)  # "royal" of "Royal Diadem ..."
+        span |= {i for i in range(last) if title[i] not in vocab}
         if span:
             spans[item.id] = tuple(sorted(span))
     colours = set(COLOUR_WORDS)
