@@ -145,7 +145,7 @@ def test_a_colour_alone_is_a_facet():
              clip(2, "Grey Cat", "Animals", "grey")]
     frag = learn_fragments(items, load_lexicon(["en", "clipart"]))
     words = load_lexicon(["en", "clipart"])
-    for text in ("Black", "grey", "Check black", "black and white clipart", "purple clipart ideas"):
+    for text in ("Black", "grey", "Check black", "black and white clipart", "purple clipart ideas", "blue cartoon"):
         assert frag.reason(text, words) == "facet", text
     for text in ("black dog", "orange clipart", "grey cat clipart", "floral clipart"):
         assert frag.reason(text, words) is None, text

@@ -3,8 +3,8 @@ clipart (``content/images``), and a checker of the junk topics a build of it may
 
 Each item is one image with a title made the way a file name would give it: the uploader's handle and the
 subject, hyphens turned into spaces ("architetto-fra-red-apple" -> "Architetto fra red apple"). Several
-creators each draw across every category; a creator's handle usually starts the title, sometimes ends it
-("red apple by ganson"). There are no keywords, no description, and a category on only some items (or none).
+creators each draw across every category, a subject about three times (by different creators); a creator's
+handle usually starts the title, sometimes ends it ("red apple by ganson"). There are no keywords, no description, and a category on only some items (or none).
 The generator returns its ground truth (the creator names), so the checker does not learn anything from the
 pipeline it checks.
 """
@@ -49,7 +49,9 @@ def make_weak_catalog(dest: Path, *, n_items: int = 300, seed: int = 0, category
     without ``copy_images`` only the rows are made."""
     rng = random.Random(seed)
     images = sorted((ROOT / "content" / "images").glob("*/*.png"))
-    picked = sorted(rng.sample(images, min(n_items, len(images))))
+    # a subject is drawn by several creators: about three items per image, as in a real upload library
+    subjects = sorted(rng.sample(images, min(len(images), max(1, n_items // 3))))
+    picked = sorted(subjects[n % len(subjects)] for n in range(n_items))
     (dest / "images").mkdir(parents=True, exist_ok=True)
     rows = []
     for n, path in enumerate(picked):

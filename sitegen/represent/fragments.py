@@ -20,7 +20,7 @@ stop-words), which are always content:
                at least ``PREFIX_VARIETY`` of those titles; no stop-word in it or mostly after it: "red apple
                by ..." is a subject) - standing at that position in at least ``LEAD_SHARE`` of the titles that
                have it ("lotus herbals", "architetto fra", "diadem" of "Royal Diadem")
-``line``       a word right after a fragment at the start of at least three titles (the words before it all
+``line``       in a product catalog, a word right after a fragment at the start of at least three titles (the words before it all
                fragments or audience words), standing there in at least ``LINE_SHARE`` of its titles: a
                product line or model ("soft touch" of "Colorbar Soft Touch ...", "max" of "Nike Men Air
                Max ...")
@@ -34,8 +34,9 @@ An item's span is its lead words, every fragment word of its title, and the word
 first five words that are no vocabulary ("royal" of "Royal Diadem Blue Earrings"); ``clean_title`` is the title
 without it (what the generator derives subjects from, and what relevance reads as the item's own words).
 
-A *facet* is a topic that names only colours (and pattern words such as "check" or "striped"): "Black",
-"Grey", "Check black". It filters a page, it is not one. A colour word that is also a thing the catalog holds
+A *facet* is a topic that names only colours (and pattern or style words such as "check", "striped" or
+"cartoon", unless the catalog holds such things as a category, keyword or attribute): "Black", "Grey", "Check
+black", "Blue cartoon". It filters a page, it is not one. A colour word that is also a thing the catalog holds
 (a title or category of only that word: "Orange" the fruit) is a subject, not a facet.
 """
 
@@ -92,8 +93,8 @@ class Fragments:
             words.intent_markers) | (set(words.generic_words) - self.things)  # "top" is generic, but not in fashion
         content = [w for w in normalise(text).split() if w not in ignore]
         colours = [w for w in content if w in self.colours and w not in self.subjects]
-        return bool(colours) and all(w in self.colours and w not in self.subjects or w in PATTERN_WORDS
-                                     for w in content)
+        looks = PATTERN_WORDS | (set(words.style_words) - self.things)  # "cartoon", "vintage", unless a thing
+        return bool(colours) and all(w in self.colours and w not in self.subjects or w in looks for w in content)
 
     def reason(self, text: str, words: Lexicon) -> str | None:
         """The topic gate: ``fragment:<word>``, ``facet``, or None for a topic that may have a page."""
@@ -185,7 +186,7 @@ def learn_fragments(items: Sequence[Item], words: Lexicon) -> Fragments:
             if at[(w, pos)] >= LEAD_SHARE * any_df[w]:
                 flag(w, "prefix")
     # product lines: the words that continue a fragment at the start of titles ("colorbar soft touch ...")
-    for k in (2, 3, 4):
+    for k in (2, 3, 4) if product else ():  # after a creator's name comes the subject, not a line
         for p, c in sorted(starts.items()):
             w = p[-1]
             if (len(p) == k and c >= 3 and all(x in tokens or x in audience for x in p[:-1])
