@@ -87,3 +87,44 @@ def test_evaluate_fashion_small_subset(tmp_path):
     assert report["evaluable_collections"] > 0 and 0.0 <= report["precision"] <= 1.0
     assert report["recall_at_10"] == 1.0  # 300 vectors: exact search below index.exact_below
     assert "collection precision" in format_eval(report)
+
+
+def test_occasion_precision_checks_the_usage_an_occasion_implies():
+    from sitegen.learn.evaluate import implied_usages, occasion_precision
+
+    implies = {"wedding": ["Ethnic"], "office": ["Formal"], "date night": ["Party"]}
+    assert implied_usages("Bags for weddings", implies) == [{"ethnic"}]
+    assert implied_usages("shoes for date night at the office", implies) == [{"party"}, {"formal"}]
+    rows = [*ROWS, {"id": "6", "title": "Acme Women Red Kurta", "article_type": "Kurtas", "base_colour": "Red",
+                    "usage": "Ethnic"}]
+    truth = Truth(rows)
+    cols = [coll("formal shoes for the office", ["1", "2"]),  # formal: 1.0
+            coll("black shoes for weddings", ["1", "5"]),  # no ethnic shoe: 0.0
+            coll("kurtas for weddings", ["6", "3"]),  # one of two: 0.5
+            coll("shirts for date night", ["3"]),  # no party item in the catalog: left out
+            coll("black formal shoes", ["1"])]  # no occasion: left out
+    got = occasion_precision(cols, truth, implies, {"formal", "ethnic", "casual", "sports"})
+    assert got["occasion_collections"] == 3
+    assert got["occasion_precision"] == pytest.approx(0.5, abs=1e-4)
+    assert got["worst_occasion"][0]["topic"] == "black shoes for weddings"
+
+
+def test_fragment_heads_and_bare_colours_are_counted_independently():
+    from sitegen.learn.evaluate import junk_topics
+
+    rows = [{"id": str(n), "title": t, "article_type": k, "base_colour": c, "usage": "Casual"}
+            for n, (t, k, c) in enumerate([
+                ("Jealous 21 Women Pink Top", "Tops", "Pink"), ("Jealous 21 Women Black Top", "Tops", "Black"),
+                ("U.S. Polo Assn. Men Blue Shirt", "Shirts", "Blue"), ("U.S. Polo Assn. Men Grey Shirt", "Shirts", "Grey"),
+                ("Nike Men Polo Tshirt", "Tshirts", "Blue"), *[(f"Lotus Herbals {p}", "Creams", "White")
+                                                                for p in ("Skin Cream", "Lip Gloss", "Face Wash",
+                                                                          "Sun Screen", "Hair Oil")]])]
+    truth = Truth(rows)
+    assert truth.brand("0") == {"jealou", "21"} and truth.brand("2") == {"u", "s", "polo", "assn"}  # singular
+    assert truth.brand("5") == {"lotu", "herbal"}
+    cols = [coll("21 pink top", ["0"]), coll("polo shirt", ["2", "3"]), coll("polo tshirts", ["4", "2"]),
+            coll("herbals skin", ["5", "6"]), coll("pink tops", ["0"]), coll("Black", ["1"]),
+            coll("Check black", ["1"]), coll("black tops", ["1"])]
+    got = junk_topics(cols, truth)
+    assert got["fragment_headed_topics"] == ["21 pink top", "herbals skin", "polo shirt"]  # tshirts: half Nike
+    assert got["bare_colour_topics"] == ["Black", "Check black"] and got["bare_colour_share"] == 0.25

@@ -51,7 +51,7 @@ def test_lexicons_validated_at_load_naming_file_and_key(tmp_path):
         f"represent.lexicons[2]: {bad}: occasions.formal: must be a list of strings",
         f"represent.lexicons[2]: {bad}: colours: unknown key (use stopwords, generic_words, relevance_stopwords, "
         "intent_markers, use_case_words, use_case_phrases, style_words, style_phrases, generic_intents, "
-        "kind_intents, audiences, genders, kind_words, occasions)",
+        "kind_intents, domain_words, audiences, genders, kind_words, occasions, implies)",
         f"represent.lexicons[3]: lexicon file not found: {tmp_path / 'gone.toml'}"]
     bad.write_text("stopwords = [\n")
     (tmp_path / "site.toml").write_text('[represent]\nlexicons = ["mine.toml"]\n')

@@ -11,7 +11,9 @@ A topic (a de-duplicated predicted query) becomes a collection when enough catal
    repay, so "black formal shoes for men" needs black + formal + shoes + men evidence ("men" never matches
    "women"; "blue" never matches "navy blue"). Words the catalog never uses ("office", "capsule") are checked
    by the embedding alone, and the fewer of a topic's words the catalog can check, the higher the similarity
-   it asks for;
+   it asks for. An occasion that implies a catalog value (the lexicon's ``implies`` table: "weddings" ->
+   ethnic, "office" -> formal) asks for that value when some column of the catalog has it ("bags for weddings"
+   needs an ethnic bag), and is left to the embedding when none has;
 4. candidates scoring >= ``threshold`` pass; fewer than ``min_items`` -> "thin";
 5. near-duplicate topics (topic cosine >= 0.9 and compatible catalog words) merge into the heavier one;
    a collection whose relevant items mostly repeat a stronger one (Jaccard >= ``duplicate_jaccard``, whatever
@@ -27,8 +29,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -58,10 +60,18 @@ class Lexicon:
     whole value of a column the item has (its category or an attribute) counts only when it is the item's own
     value ("Red Tape" shoes whose colour is brown are not red; a "Sandals" title in the Flats category is a
     flat). A topic word is a *catalog word* (it must be evidenced) when the catalog uses it for some item;
-    a word it never uses ("office", "capsule") is left to the embedding."""
+    a word it never uses ("office", "capsule") is left to the embedding.
 
-    def __init__(self, items: Sequence[Item], item_text: Callable[[Item], str] | None = None):
+    ``implies`` (the lexicon table of that name) maps occasion words and phrases to the column values they imply:
+    an occasion whose implied values some column of the catalog holds becomes the token of those values
+    ("weddings" -> ``ethnic``; several values join with ``|``, any one being evidence). With ``fragments``
+    (``represent.fragments.learn_fragments``) an item's title is read without its brand / creator span, so
+    "U.S. Polo Assn." is no evidence of "polo"."""
+
+    def __init__(self, items: Sequence[Item], item_text: Callable[[Item], str] | None = None,
+                 implies: Mapping[str, Sequence[str]] | None = None, fragments=None):
         item_text = item_text or core_text.item_text
+        spans = fragments.spans if fragments is not None else {}
         self.n = len(items)
         fields: list[list[tuple[str, tuple[str, ...], bool]]] = []  # per item: (field, value words, atomic)
         value_words: dict[str, tuple[str, ...]] = {}
@@ -103,6 +113,8 @@ class Lexicon:
             names = tuple(sorted({name for name, _, _ in fv if name in field_values}))
             if names not in excluded:
                 excluded[names] = set().union(*(field_values[n] for n in names))
+            if item.id in spans:
+                item = replace(item, title=" ".join(fragments.clean_title(item)))
             free = set(self._join(match_words(item_text(item)), item_side=True))
             toks = {self.vocab.setdefault(t, len(self.vocab)) for t in own | (free - excluded[names])}
             rows.extend([idx] * len(toks))
@@ -115,6 +127,15 @@ class Lexicon:
         self.checkable = set(self.vocab) - STOPWORDS
         self._bits: dict[str, np.ndarray] = {}
         self._nbytes = (self.n + 7) // 8
+        column_values = set().union(*(v for name, v in field_values.items() if name != "\0keywords"))
+        self.field_values = field_values  # field ("\0category" or an attribute name) -> its whole-value tokens
+        self.implied: dict[tuple[str, ...], str] = {}  # occasion words -> the token of the values it implies
+        for key, values in sorted((implies or {}).items()):
+            words = tuple(match_words(key))
+            have = sorted({t for t in ("_".join(match_words(v)) for v in values) if t in column_values})
+            if words and have:
+                self.implied[words] = "|".join(have)
+        self._implied_longest = max((len(k) for k in self.implied), default=0)
 
     def _join(self, ws: list[str], *, item_side: bool) -> list[str]:
         """Greedy longest-match phrase joining; on the item side non-atomic phrases keep their words too."""
@@ -141,8 +162,12 @@ class Lexicon:
     def analyse(self, text: str, category: str = "") -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A topic's (catalog words, other content words), each de-duplicated in order. In a use-case topic the
         purpose after the last "for" ("... for school projects", "... for kids") says what the item is used
-        for, not what it is: those words are left to the embedding, except a gender ("... for women")."""
-        toks = self._join(match_words(text), item_side=False)
+        for, not what it is: those words are left to the embedding, except a gender ("... for women"). An
+        occasion the catalog can check through ``implies`` ("for weddings") adds the token of its implied values
+        to the catalog words, in place of the occasion's own word; the occasion stays a free word."""
+        raw = match_words(text)
+        implied, occasion_words = self.implied_tokens(raw)
+        toks = self._join(raw, item_side=False)
         purpose = len(toks)
         if category == "use_case" and "for" in toks:
             purpose = len(toks) - toks[::-1].index("for")
@@ -150,20 +175,48 @@ class Lexicon:
         for n, tok in enumerate(toks):
             if tok in STOPWORDS:
                 continue
-            is_catalog = tok in self.checkable and (n < purpose or tok in _AUDIENCE)
+            is_catalog = tok in self.checkable and (n < purpose or tok in _AUDIENCE) and tok not in occasion_words
             target = checked if is_catalog else free
             if tok not in target:
                 target.append(tok)
-        return tuple(checked), tuple(free)
+        checked += [t for t in implied if t not in checked]
+        return tuple(checked), tuple(t for t in free if t not in checked)
+
+    def phrase_tokens(self, text: str, *, parts: bool = False) -> list[str]:
+        """The tokens of ``text`` as this catalog joins them ("casual shoes" -> ``casual_shoe``); with ``parts``
+        a joined name keeps its words too, as an item's text does."""
+        return self._join(match_words(text), item_side=parts)
+
+    def implied_tokens(self, words: Sequence[str]) -> tuple[list[str], set[str]]:
+        """(tokens of the values the occasions in ``words`` imply, the occasions' own words); longest first."""
+        if not self.implied:
+            return [], set()
+        out: list[str] = []
+        covered: set[str] = set()
+        i = 0
+        while i < len(words):
+            for size in range(min(self._implied_longest, len(words) - i), 0, -1):
+                key = tuple(words[i:i + size])
+                token = self.implied.get(key)
+                if token is not None:
+                    if token not in out:
+                        out.append(token)
+                    covered.update(key)
+                    i += size
+                    break
+            else:
+                i += 1
+        return out, covered - set(out)
 
     def bits(self, token: str) -> np.ndarray:
-        """Packed bitset of the items whose text has ``token``."""
+        """Packed bitset of the items whose text has ``token`` (any of its parts for an implied ``a|b``)."""
         got = self._bits.get(token)
         if got is None:
             mask = np.zeros(self.n, bool)
-            idx = self.vocab.get(token)
-            if idx is not None:
-                mask[self._postings[idx]] = True
+            for part in (token.split("|") if "|" in token else (token,)):
+                idx = self.vocab.get(part)
+                if idx is not None:
+                    mask[self._postings[idx]] = True
             got = self._bits[token] = np.packbits(mask)
         return got
 
@@ -235,10 +288,12 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
             index, cfg: CollectSection, *, hub_of: Callable[[Item], str],
             item_text: Callable[[Item], str] | None = None,
             progress: Callable[[int, int], None] | None = None,
+            implies: Mapping[str, Sequence[str]] | None = None, fragments=None,
             observe: Callable[[Topic, TopicEvidence, np.ndarray], None] | None = None,
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
-    ``item_vectors`` (ids = positions in ``items``). Returns (collections in topic order, dropped topics, stats).
+    ``item_vectors`` (ids = positions in ``items``); ``implies`` and ``fragments``: the lexicon's occasion table
+    and the catalog's title fragments (``Lexicon``). Returns (collections in topic order, dropped topics, stats).
     ``observe(topic, evidence, scores)``, when given, sees every scored topic's candidates (the relevance loop
     samples its pairs there)."""
     t0 = time.perf_counter()
@@ -246,7 +301,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     item_vectors = np.asarray(item_vectors, np.float32)
     if len(topic_vectors) != len(topics):
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
-    lex = Lexicon(items, item_text)
+    lex = Lexicon(items, item_text, implies, fragments)
     scorer = make_scorer(cfg)
     scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex))
     pos_of = {item.id: n for n, item in enumerate(items)}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from sitegen.core.models import Collection, Site
+from sitegen.core.models import Collection, Item, Site
 from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
 from sitegen.core.text import item_text
@@ -21,23 +22,49 @@ class Collected:
     topic_vectors: dict[str, np.ndarray]  # collection slug -> its topic's vector
 
 
-def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represented, index: Indexed) -> Collected:
-    from sitegen.aggregate.collect import collect as run
-    from sitegen.aggregate.topics import TopicRequest, gather_topics
+@dataclass(frozen=True)
+class TopicPlan:
+    """The topics a site's collect scores, and what it reads them with."""
 
-    cfg, items = ctx.cfg, site.items
+    topics: list  # Topic, heaviest first
+    unfiled: list  # DroppedTopic: unknown hub, fragment, facet
+    words: Any  # the site's lexicon (sitegen.core.lexicon.site_lexicon)
+    fragments: Any  # the catalog's title fragments (sitegen.represent.fragments.learn_fragments)
+    hub_of: Callable[[Item], str]
+
+
+def plan_topics(cfg, items: Sequence[Item], queries) -> TopicPlan:
+    """The topics of the configured sources for ``items`` and their predicted ``queries``, gated (fragments,
+    bare colours, unknown hubs): the same for the build and for the relevance loop's candidate pass."""
+    from sitegen.aggregate.topics import TopicRequest, gather_topics, topic_gate
+    from sitegen.core.lexicon import site_lexicon
+    from sitegen.represent.fragments import learn_fragments
+
+    words = site_lexicon(cfg, [item_text(i) for i in items])
+    fragments = learn_fragments(items, words)
     hub_names = {i.id: (i.category or OTHER) for i in items}
 
     def hub_of(item) -> str:
         return hub_names[item.id]
 
-    request = TopicRequest(items, represent.queries, hub_of, frozenset(hub_names.values()), cfg)
-    topics, unfiled = gather_topics(request, cfg.collect.topic_sources)
+    request = TopicRequest(items, queries, hub_of, frozenset(hub_names.values()), cfg)
+    topics, unfiled = gather_topics(request, cfg.collect.topic_sources, topic_gate(fragments, words))
+    return TopicPlan(topics, unfiled, words, fragments, hub_of)
+
+
+def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represented, index: Indexed) -> Collected:
+    from sitegen.aggregate.collect import collect as run
+
+    cfg, items = ctx.cfg, site.items
+    plan = plan_topics(cfg, items, represent.queries)
+    topics = plan.topics
+    ctx.counters["lexicons"] = " ".join(plan.words.names)
     vectors = ctx.embedder.encode([t.text for t in topics], progress=ctx.progress("topics"))
     collections, dropped, stats = run(topics, vectors, items, embed.item_vectors, index.index, cfg.collect,
-                                      hub_of=hub_of, item_text=item_text, progress=ctx.progress("collect"))
+                                      hub_of=plan.hub_of, item_text=item_text, progress=ctx.progress("collect"),
+                                      implies=plan.words.implies, fragments=plan.fragments)
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
-    ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*unfiled, *dropped]))
+    ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*plan.unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}
     topic_vectors = {c.slug: by_text[c.topic] if c.topic in by_text else ctx.embedder.encode([c.topic])[0]
                      for c in collections}

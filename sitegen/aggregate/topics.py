@@ -4,6 +4,10 @@ A topic source is registered under the extension point ``topic_source`` and chos
 ``collect.topic_sources`` (in order; the first source that proposes a topic keeps it). It is called with a
 ``TopicRequest`` and returns ``Topic``s whose ``hub`` names one of the catalog's categories (the hubs).
 The built-in ``queries`` source turns the items' predicted queries into topics.
+
+Every topic, whatever its source, then passes the topic gate (``topic_gate``): a topic holding a title fragment
+(a brand, creator or model-number word, ``sitegen.represent.fragments``) is dropped as ``fragment:<word>``, and
+one naming only colours ("Black", "Check black") as ``facet``.
 """
 
 from __future__ import annotations
@@ -30,8 +34,30 @@ def query_topics(request: TopicRequest) -> list[Topic]:
     return make_topics(request.items, request.queries, request.hub_of)
 
 
-def gather_topics(request: TopicRequest, sources: Sequence[str]) -> tuple[list[Topic], list[DroppedTopic]]:
-    """The topics of every named source, de-duplicated by their normalised text (first source wins)."""
+def topic_gate(fragments: Any, words: Any) -> Callable[[str], tuple[str, str] | None]:
+    """The gate for a catalog's fragments (``represent.fragments.learn_fragments``) and its lexicon
+    (``core.lexicon.Lexicon``): text -> (reason, detail) for a topic that may not have a page, else None."""
+    why = {"lead": "stands before an audience word in product titles (a brand)", "digits": "has a digit (a "
+           "model number or a brand)", "prefix": "starts many titles (a brand or creator)",
+           "spread": "is spread over unrelated categories (a creator, not a subject)"}
+
+    def gate(text: str) -> tuple[str, str] | None:
+        reason = fragments.reason(text, words)
+        if reason is None:
+            return None
+        if reason == "facet":
+            return reason, "names only a colour: a facet of other pages, not a page"
+        token = reason.split(":", 1)[1]
+        return reason, f"{token!r} {why[fragments.tokens[token]]}"
+
+    return gate
+
+
+def gather_topics(request: TopicRequest, sources: Sequence[str],
+                  gate: Callable[[str], tuple[str, str] | None] | None = None
+                  ) -> tuple[list[Topic], list[DroppedTopic]]:
+    """The topics of every named source, de-duplicated by their normalised text (first source wins); ``gate``
+    (``topic_gate``) drops the topics that may not have a page, with its reason."""
     from sitegen.aggregate.collect import topic_key
     from sitegen.core import registry
 
@@ -47,5 +73,9 @@ def gather_topics(request: TopicRequest, sources: Sequence[str]) -> tuple[list[T
                 dropped.append(DroppedTopic(topic.text, "unknown_hub", f"{name}: no category {topic.hub!r}"))
                 continue
             seen.add(key)
+            gated = gate(topic.text) if gate is not None else None
+            if gated is not None:
+                dropped.append(DroppedTopic(topic.text, *gated))
+                continue
             topics.append(topic)
     return topics, dropped

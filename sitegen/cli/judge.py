@@ -26,7 +26,7 @@ def judge(config_path, overrides, teacher, sample) -> None:
     with Store(cfg.store_path) as store, _progress(enabled=cfg.build.progress) as factory:
         cands = candidate_pass(cfg, store, progress=factory)
         pairs = sample_pairs(cands, cfg.relevance.sample)
-        grades = grade_pairs(cfg, store, pairs, progress=factory("judge"))
+        grades = grade_pairs(cfg, store, pairs, cands=cands, progress=factory("judge"))
     tally = Counter(g.grade for g in grades)
     click.echo(f"{cfg.relevance.teacher}: graded {len(grades)} of {len(pairs)} pair(s) over {len(cands.topics)} "
                f"topic(s); grades " + ", ".join(f"{g}: {tally.get(g, 0)}" for g in range(5, 0, -1)))

@@ -1,24 +1,31 @@
 """Lexicons: the word lists of a language and a domain, as data files (``sitegen/lexicons/*.toml``).
 
 A site chooses them with ``represent.lexicons``: packaged names (``en``, ``fashion``, ``clipart``), paths to its
-own ``.toml`` files (relative to ``site.toml``), or ``auto`` (= every packaged lexicon: the domains
-alphabetically, then ``en``). They are merged in order: word lists add up (order kept, repeats dropped), tables are merged (a later entry wins).
-Loading is cached per file (and its modification time); every key is validated, each error naming the file
-and the key.
+own ``.toml`` files (relative to ``site.toml``), or ``auto``. They are merged in order: word lists add up (order
+kept, repeats dropped), tables are merged (a later entry wins). Loading is cached per file (and its modification
+time); every key is validated, each error naming the file and the key.
+
+``auto`` stands for the domain lexicons the catalog's own text speaks (``detect_domains``): each packaged domain
+lexicon is scored by the share of items whose text uses one of its ``domain_words`` or ``kind_words``; those
+with at least ``DOMAIN_MIN_SHARE`` come (alphabetically), then ``en``. When no domain reaches it, ``auto`` is
+``en`` alone, so a catalog never gets another domain's templates ("outfit ideas" on clipart). Without a catalog
+at hand (``load_lexicon`` called with no ``texts``) ``auto`` is every packaged lexicon.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from sitegen.core.errors import ConfigError
 
 AUTO = "auto"
+DOMAIN_MIN_SHARE = 0.2  # a domain lexicon is detected when this share of the catalog's items use its words
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: loading is cached, so equal means the same
@@ -36,16 +43,18 @@ class Lexicon:
     style_phrases: tuple[str, ...] = ()
     generic_intents: tuple[str, ...] = ()
     kind_intents: tuple[str, ...] = ()
+    domain_words: tuple[str, ...] = ()
     audiences: dict[str, str] = field(default_factory=dict)
     genders: dict[str, str] = field(default_factory=dict)
     kind_words: dict[str, str] = field(default_factory=dict)
     occasions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    implies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _LISTS = ("stopwords", "generic_words", "relevance_stopwords", "intent_markers", "use_case_words",
-          "use_case_phrases", "style_words", "style_phrases", "generic_intents", "kind_intents")
+          "use_case_phrases", "style_words", "style_phrases", "generic_intents", "kind_intents", "domain_words")
 _TABLES = ("audiences", "genders", "kind_words")  # word -> word
-_LIST_TABLES = ("occasions",)  # word -> list of phrases
+_LIST_TABLES = ("occasions", "implies")  # word -> list of phrases
 KEYS = _LISTS + _TABLES + _LIST_TABLES
 
 
@@ -111,14 +120,50 @@ def _resolve(entry: str, root: Path) -> Path | None:
     return None
 
 
-def expand(entries: Iterable[str]) -> list[str]:
-    """The entries with ``auto`` replaced by every packaged lexicon, repeats dropped."""
+def expand(entries: Iterable[str], domains: Sequence[str] | None = None) -> list[str]:
+    """The entries with ``auto`` replaced by ``domains`` (the detected domain lexicons) and ``en``, or by every
+    packaged lexicon when ``domains`` is None; repeats dropped."""
+    auto = auto_names() if domains is None else [*domains, "en"]
     out: list[str] = []
     for e in entries:
-        for name in (auto_names() if e == AUTO else [e]):
+        for name in (auto if e == AUTO else [e]):
             if name not in out:
                 out.append(name)
     return out
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def domain_scores(texts: Sequence[str]) -> dict[str, float]:
+    """For each packaged domain lexicon, the share of ``texts`` (one per item) using one of its ``domain_words``
+    or ``kind_words`` (whole words, plurals folded; a phrase as a whole)."""
+    vocab: dict[str, tuple[set[str], list[str]]] = {}
+    for name in auto_names()[:-1]:
+        path = _resolve(name, Path.cwd())
+        content, _ = _read(str(path), path.stat().st_mtime_ns)
+        words = [*content.get("domain_words", ()), *content.get("kind_words", {})]
+        toks = [" ".join(_singular(w) for w in _WORD.findall(word.lower())) for word in words]
+        vocab[name] = ({t for t in toks if t and " " not in t}, [t for t in toks if " " in t])
+    hits = dict.fromkeys(vocab, 0)
+    for text in texts:
+        ws = [_singular(w) for w in _WORD.findall(text.lower())]
+        present, joined = set(ws), f" {' '.join(ws)} "
+        for name, (single, phrases) in vocab.items():
+            if not present.isdisjoint(single) or any(f" {p} " in joined for p in phrases):
+                hits[name] += 1
+    n = max(1, len(texts))
+    return {name: round(h / n, 4) for name, h in hits.items()}
+
+
+def detect_domains(texts: Sequence[str]) -> list[str]:
+    """The packaged domain lexicons the catalog speaks: those whose score (``domain_scores``) reaches
+    ``DOMAIN_MIN_SHARE``, alphabetically; none when the catalog is empty or speaks none of them."""
+    return [name for name, share in domain_scores(texts).items() if texts and share >= DOMAIN_MIN_SHARE]
 
 
 def check(entries: Iterable[str], root: Path, key: str = "represent.lexicons") -> list[str]:
@@ -144,20 +189,28 @@ def lexicon_paths(entries: Iterable[str], root: Path) -> list[Path]:
     return [p for p in paths if p is not None and p.is_file()]
 
 
-def load_lexicon(entries: Iterable[str] = (AUTO,), root: Path | None = None) -> Lexicon:
-    """The merged lexicon of ``entries`` (see the module docstring). Raises ``ConfigError`` naming the key,
-    the file and its key for anything invalid."""
+def load_lexicon(entries: Iterable[str] = (AUTO,), root: Path | None = None,
+                 texts: Sequence[str] | None = None) -> Lexicon:
+    """The merged lexicon of ``entries`` (see the module docstring); ``texts``, one per catalog item, resolve
+    ``auto`` to the detected domains. Raises ``ConfigError`` naming the key, the file and its key for anything
+    invalid."""
     entries = tuple(entries)
     root = root or Path.cwd()
     errors = check(entries, root)
     if errors:
         raise ConfigError(errors)
-    names = expand(entries)
+    names = expand(entries, detect_domains(texts) if texts is not None and AUTO in entries else None)
     stamps = []
     for name in names:
         path = _resolve(name, root)
         stamps.append((str(path), path.stat().st_mtime_ns))
     return _merge(tuple(names), tuple(stamps))
+
+
+def site_lexicon(cfg, texts: Sequence[str]) -> Lexicon:
+    """The lexicon of a site under ``cfg`` (``represent.lexicons``) for a catalog whose item texts are ``texts``:
+    what every stage of a build uses, so all of them resolve ``auto`` the same way."""
+    return load_lexicon(cfg.represent.lexicons, cfg.root, texts)
 
 
 @lru_cache(maxsize=16)

@@ -16,7 +16,7 @@ given up), one per item per round, until every share is within ``TOLERANCE`` of 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -42,14 +42,16 @@ def annotation_mix(annotations: dict[str, tuple[str, ...]], collections: Sequenc
 
 def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
              topic_vectors_by_slug: dict[str, np.ndarray], cfg: LinkSection,
-             mix: dict[str, float], collect: CollectSection | None = None) -> dict[str, tuple[str, ...]]:
+             mix: dict[str, float], collect: CollectSection | None = None,
+             implies: Mapping[str, Sequence[str]] | None = None, fragments=None) -> dict[str, tuple[str, ...]]:
     """item id -> its annotations (collection slugs), best first; ``annotations_min``..``annotations_max`` each
     when there are enough collections. ``collect`` is the site's collect section: its ``threshold`` decides which
-    nearby topics an item is relevant to (the defaults when omitted)."""
+    nearby topics an item is relevant to (the defaults when omitted); ``implies`` and ``fragments``: the lexicon's
+    occasion table and the catalog's title fragments, as collect read them (``Lexicon``)."""
     if not collections or not items:
         return {item.id: () for item in items}
     cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug,
-                        collect or CollectSection())
+                        collect or CollectSection(), implies, fragments)
     cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
     lo, hi = cfg.annotations_min, cfg.annotations_max
     selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)
@@ -66,7 +68,7 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
 
 
 def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
-                collect: CollectSection) -> list[list[tuple[int, float]]]:
+                collect: CollectSection, implies=None, fragments=None) -> list[list[tuple[int, float]]]:
     """Per item: [(collection index, quality)] sorted by quality desc, then collection index."""
     n, c = len(items), len(collections)
     pos_of = {item.id: i for i, item in enumerate(items)}
@@ -110,7 +112,7 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
     k = near.shape[1]
 
     # relevance of each (item, nearby topic) pair, grouped by topic so each topic's words are looked up once
-    lex = Lexicon(items)
+    lex = Lexicon(items, implies=implies, fragments=fragments)
     quality = np.zeros((n, k), np.float32)
     flat = near.ravel()
     order = np.argsort(flat, kind="stable")

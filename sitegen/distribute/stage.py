@@ -28,9 +28,15 @@ class Linked:
 def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
                          topic_vectors: dict[str, np.ndarray], cfg) -> dict[str, tuple[str, ...]]:
     """The built-in ``similarity`` annotator: each item's nearest collections that hold it, in the query mix."""
+    from sitegen.core.lexicon import site_lexicon
+    from sitegen.core.text import item_text
     from sitegen.distribute.annotate import annotate
 
-    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect)
+    from sitegen.represent.fragments import learn_fragments
+
+    words = site_lexicon(cfg, [item_text(i) for i in items])
+    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect,
+                    implies=words.implies, fragments=learn_fragments(items, words))
 
 
 def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected) -> Annotated:

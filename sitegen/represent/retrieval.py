@@ -17,7 +17,9 @@ For each item it proposes candidates in the three categories of the mix:
 
 Candidates are scored by the cosine between their embedding and the item's text (``item_text``), with one
 ``Embedder.encode`` call per batch; ``PostProcessor`` selects. Brand-like words are learnt from the catalog:
-words that stand before an audience word ("<Brand> Men ...") and rarely elsewhere, plus ``represent.brands``.
+words that stand before an audience word ("<Brand> Men ...") and rarely elsewhere, plus ``represent.brands``,
+plus the title fragments of ``fragments.learn_fragments`` (brand, creator and model-number words); an item's own
+fragment span is left out of every candidate built from its title ("Jealous 21 Women Pink Top" -> "pink top").
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sitegen.core.lexicon import Lexicon, load_lexicon
 from sitegen.core.models import Item, QueryCategory
 from sitegen.core import text as core_text
 from sitegen.represent.base import Candidate, QueryGenerator
+from sitegen.represent.fragments import learn_fragments
 from sitegen.represent.parse import classify_query
 from sitegen.core.text import normalise
 from sitegen.represent.postprocess import GENERIC_WORDS, STOPWORDS
@@ -72,6 +75,7 @@ class RetrievalGenerator(QueryGenerator):
         words, occasions, templates; ``represent.lexicons``), all packaged ones when omitted."""
         self.cfg = cfg
         lex = lexicon or load_lexicon()
+        self.lexicon = lex
         self.audience: dict[str, str] = lex.audiences
         self.kind_words: dict[str, str] = lex.kind_words
         self.kind_intents, self.generic_intents = lex.kind_intents, lex.generic_intents
@@ -97,6 +101,7 @@ class RetrievalGenerator(QueryGenerator):
     # -- corpus statistics ---------------------------------------------------------------------------------
     def _analyse(self, corpus: Sequence[Item]) -> None:
         n = max(1, len(corpus))
+        self.fragments = learn_fragments(corpus, self.lexicon)
         kind_df: Counter[str] = Counter()
         vocab: set[str] = set(COLOUR_WORDS) | set(self.audience) | set(STOPWORDS) | set(GENERIC_WORDS)
         any_df: Counter[str] = Counter()
@@ -133,7 +138,7 @@ class RetrievalGenerator(QueryGenerator):
         for name, values in attr_values.items():
             if len(values) <= max(50, 0.2 * n):  # taxonomy / attribute vocabulary, not free text
                 vocab.update(w for v in values for w in v.split())
-        brands = {w for b in self.cfg.brands for w in normalise(b).split()}
+        brands = {w for b in self.cfg.brands for w in normalise(b).split()} | set(self.fragments.tokens)
         min_lead = 2 if n < 1000 else 3
         if with_audience >= 0.3 * n:  # a product catalog: a title's first word is usually the brand too
             lead_df.update(first_df)
@@ -170,6 +175,10 @@ class RetrievalGenerator(QueryGenerator):
             scored.sort(key=lambda c: -c.score)  # stable: ties keep the proposal order
             out.append(scored)
         return out
+
+    def propose(self, item: Item, traits: ImageTraits | None = None) -> list[Candidate]:
+        """The item's candidates before scoring (score 0), in proposal order: what ``generate`` embeds and scores."""
+        return self._propose(item, traits or ImageTraits())
 
     def _propose(self, item: Item, traits: ImageTraits) -> list[Candidate]:
         facts = self._facts(item, traits)
@@ -223,8 +232,9 @@ class RetrievalGenerator(QueryGenerator):
                 add(kinded(f"{shade} {kw}"), "style", "shared")
         # description
         title = normalise(item.title)
-        if not set(title.split()) & self.brandish:
+        if not set(title.split()) & self.brandish and item.id not in self.fragments.spans:
             add(title, "description", "title")
+        title = " ".join(self.fragments.clean_title(item))
         add(facts.clean_title, "description", "title")
         if s:
             add(kinded(s), "description", "subject")
@@ -264,7 +274,7 @@ class RetrievalGenerator(QueryGenerator):
 
     def _facts(self, item: Item, traits: ImageTraits) -> _Facts:
         pixel = [name for name, share in traits.colours if share >= 0.2][:2]
-        title = normalise(item.title).split()
+        title = self.fragments.clean_title(item)
         words = [w for w in title if w not in self.brandish]
         audience = next((self.audience[w] for w in words if self.audience.get(w)), "")
         usage, catalog_colours, details = "", [], []

@@ -12,7 +12,8 @@ from sitegen.core.errors import ConfigError
 from sitegen.core.models import QUERY_CATEGORIES, DroppedQuery, Item, Query
 from sitegen.represent.base import QueryGenerator
 from sitegen.represent.postprocess import REASONS, PostProcessor
-from sitegen.core.lexicon import load_lexicon
+from sitegen.core.lexicon import site_lexicon
+from sitegen.core.text import item_text as default_item_text
 from sitegen.ingest.console import console_queries
 from sitegen.represent.retrieval import RetrievalGenerator
 
@@ -46,7 +47,8 @@ def make_retrieval_generator(cfg: Config, embedder: Embedder, items: Sequence[It
             raise ConfigError([f"represent.console_export: file not found: {path}"])
         console = console_queries(path)
     return RetrievalGenerator(cfg.represent, embedder, corpus=items, console_queries=console, store=store,
-                              item_text=item_text, lexicon=load_lexicon(cfg.represent.lexicons, cfg.root))
+                              item_text=item_text,
+                              lexicon=site_lexicon(cfg, [default_item_text(i) for i in items]))
 
 
 def make_vlm_generator(cfg: Config, embedder: Embedder, items: Sequence[Item], store: Store | None, *,

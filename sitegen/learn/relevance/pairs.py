@@ -32,6 +32,7 @@ class CandidateSet:
     items: list[Item]
     catalog: CatalogView
     topics: list[ScoredTopic]
+    encode: Callable[[list[str]], np.ndarray] | None = None  # the site's text encoder (topic vectors)
 
     def pairs(self) -> dict[tuple[str, str], tuple[int, int]]:
         """(topic text, item id) -> (topic position, candidate position) for every candidate pair."""
@@ -45,9 +46,8 @@ class CandidateSet:
 def candidate_pass(cfg, store, *, progress: ProgressFactory | None = None) -> CandidateSet:
     """Every topic the build would score, with its candidates and their evidence (see the module docstring)."""
     from sitegen.aggregate.collect import Lexicon, collect
-    from sitegen.aggregate.topics import TopicRequest, gather_topics
+    from sitegen.aggregate.stage import plan_topics
     from sitegen.core.text import item_text
-    from sitegen.distribute.plan import OTHER
     from sitegen.engines.stage import EMBED, INDEX
     from sitegen.pipeline.gather import gather_site
     from sitegen.pipeline.geo import run_stages
@@ -58,21 +58,17 @@ def candidate_pass(cfg, store, *, progress: ProgressFactory | None = None) -> Ca
     ctx, results = run_stages(cfg, store, site, (EMBED, REPRESENT, INDEX), progress=progress)
     out = results.values
     items = list(site.items)
-    hub_names = {i.id: (i.category or OTHER) for i in items}
-
-    def hub_of(item: Item) -> str:
-        return hub_names[item.id]
-
-    request = TopicRequest(items, out["represent"].queries, hub_of, frozenset(hub_names.values()), cfg)
-    topics, _unfiled = gather_topics(request, cfg.collect.topic_sources)
-    vectors = ctx.embedder.encode([t.text for t in topics], progress=progress("topics"))
+    plan = plan_topics(cfg, items, out["represent"].queries)
+    vectors = ctx.embedder.encode([t.text for t in plan.topics], progress=progress("topics"))
     seen: list[ScoredTopic] = []
-    collect(topics, vectors, items, out["embed"].item_vectors, out["index"].index, cfg.collect, hub_of=hub_of,
-            item_text=item_text, progress=progress("candidates"),
+    collect(plan.topics, vectors, items, out["embed"].item_vectors, out["index"].index, cfg.collect,
+            hub_of=plan.hub_of, item_text=item_text, progress=progress("candidates"),
+            implies=plan.words.implies, fragments=plan.fragments,
             observe=lambda topic, evidence, scores: seen.append(ScoredTopic(topic, evidence, scores)))
     vecs = np.asarray(out["embed"].item_vectors, np.float32)
-    catalog = CatalogView(items, [item_text(i) for i in items], vecs, Lexicon(items, item_text))
-    return CandidateSet(items, catalog, seen)
+    lexicon = Lexicon(items, item_text, plan.words.implies, plan.fragments)
+    return CandidateSet(items, CatalogView(items, [item_text(i) for i in items], vecs, lexicon), seen,
+                        ctx.embedder.encode)
 
 
 def sample_pairs(cands: CandidateSet, n: int, *, per_topic_max: int = 40) -> list[Pair]:
@@ -93,13 +89,18 @@ def sample_pairs(cands: CandidateSet, n: int, *, per_topic_max: int = 40) -> lis
 
 
 def grade_pairs(cfg, store, pairs: Sequence[Pair], *, teacher: str | None = None,
+                cands: CandidateSet | None = None,
                 progress: Callable[[int, int], None] | None = None) -> list[Judgment]:
     """The configured (or named) judge grades ``pairs``; its grades replace the same judge's earlier ones for
-    those pairs in ``store.judgments``. Human grades are only read, never replaced."""
+    those pairs in ``store.judgments``. Human grades are only read, never replaced. A judge with a
+    ``prepare(items, item_vectors, encode)`` method (the ``catalog`` judge) first gets the whole catalog of
+    ``cands``."""
     from sitegen.learn.relevance.judge import make_judge
 
     name = teacher or cfg.relevance.teacher
     judge = make_judge(name, cfg, store)
+    if cands is not None and callable(getattr(judge, "prepare", None)):
+        judge.prepare(cands.items, cands.catalog.vectors, cands.encode)
     grades = judge.grade(list(pairs), progress=progress)
     if name != "human":
         store.judgments.add(grades)
