@@ -385,7 +385,8 @@ def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, s
 
 @main.group()
 def train() -> None:
-    """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA."""
+    """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA; `sitegen train teacher` the
+    cross-encoder relevance teacher."""
 
 
 @train.command(name="vlm")
@@ -425,5 +426,10 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
     click.echo(f"adapter: {result.adapter_dir}\nuse it with: vlm.adapter = \"{result.adapter_dir}\"")
 
 
+from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # run as a script (python -m sitegen.cli.main): the command modules above attach to the imported module
+    from sitegen.cli.main import main as _main
+
+    _main()
