@@ -389,7 +389,8 @@ def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, s
 
 @main.group()
 def train() -> None:
-    """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA."""
+    """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA; `sitegen train teacher` the
+    cross-encoder relevance teacher."""
 
 
 @train.command(name="vlm")
@@ -435,6 +436,10 @@ if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules b
 
 from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
+from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # run as a script (python -m sitegen.cli.main): the command modules above attach to the imported module
+    from sitegen.cli.main import main as _main
+
+    _main()

@@ -22,6 +22,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "judge": {
         "catalog": "sitegen.learn.relevance.catalog:CatalogJudge",
+        "cross-encoder": "sitegen.learn.relevance.cross_encoder:CrossEncoderJudge",
         "human": "sitegen.learn.relevance.human:HumanJudge",
         "llm": "sitegen.learn.relevance.llm:LlmJudge",
     },
