@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -234,17 +235,19 @@ class _Candidate:
 def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[Item], item_vectors: np.ndarray,
             index, cfg: CollectSection, *, hub_of: Callable[[Item], str],
             item_text: Callable[[Item], str] | None = None,
-            progress: Callable[[int, int], None] | None = None
+            progress: Callable[[int, int], None] | None = None, model_dir: str | Path | None = None
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
-    ``item_vectors`` (ids = positions in ``items``). Returns (collections in topic order, dropped topics, stats)."""
+    ``item_vectors`` (ids = positions in ``items``); ``model_dir`` is the trained student's folder
+    (``relevance.model``) for the ``student`` / ``auto`` scorer. Returns (collections in topic order, dropped
+    topics, stats)."""
     t0 = time.perf_counter()
     topic_vectors = np.asarray(topic_vectors, np.float32)
     item_vectors = np.asarray(item_vectors, np.float32)
     if len(topic_vectors) != len(topics):
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
     lex = Lexicon(items, item_text)
-    scorer = make_scorer(cfg)
+    scorer = make_scorer(cfg, model_dir)
     scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex))
     pos_of = {item.id: n for n, item in enumerate(items)}
     dropped: list[DroppedTopic] = []

@@ -425,5 +425,9 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
     click.echo(f"adapter: {result.adapter_dir}\nuse it with: vlm.adapter = \"{result.adapter_dir}\"")
 
 
+from sitegen.cli.relevance import eval_relevance  # noqa: E402  (sitegen eval relevance)
+
+eval_.add_command(eval_relevance)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

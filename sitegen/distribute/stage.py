@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sitegen.aggregate.stage import Collected
+from sitegen.aggregate.stage import Collected, relevance_model, scorer_choice, scorer_models
 from sitegen.core.models import Collection, Item, Site
 from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
@@ -30,7 +30,8 @@ def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection
     """The built-in ``similarity`` annotator: each item's nearest collections that hold it, in the query mix."""
     from sitegen.distribute.annotate import annotate
 
-    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect)
+    return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect,
+                    model_dir=relevance_model(cfg))
 
 
 def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected) -> Annotated:
@@ -49,8 +50,8 @@ def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated)
 
 
 ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), output=Annotated,
-                 settings=("link", "represent.mix", "collect"), data_files=lexicon_files,
-                 plugins=lambda cfg: [("annotator", cfg.link.annotator), ("scorer", cfg.collect.scorer)],
+                 settings=("link", "represent.mix", "collect"), data_files=lexicon_files, models=scorer_models,
+                 plugins=lambda cfg: [("annotator", cfg.link.annotator), *scorer_choice(cfg)],
                  doc="items -> their best 3-5 collections in the 30 / 30 / 40 mix")
 LINK = Stage("link", link, inputs=("site", "collect", "annotate"), output=Linked,
              settings=("link", "build.hub_page_size"),
