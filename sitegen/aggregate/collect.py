@@ -235,12 +235,14 @@ class _Candidate:
 def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[Item], item_vectors: np.ndarray,
             index, cfg: CollectSection, *, hub_of: Callable[[Item], str],
             item_text: Callable[[Item], str] | None = None,
-            progress: Callable[[int, int], None] | None = None, model_dir: str | Path | None = None
+            progress: Callable[[int, int], None] | None = None, model_dir: str | Path | None = None,
+            embed: Callable[[Sequence[str]], np.ndarray] | None = None
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
     ``item_vectors`` (ids = positions in ``items``); ``model_dir`` is the trained student's folder
-    (``relevance.model``) for the ``student`` / ``auto`` scorer. Returns (collections in topic order, dropped
-    topics, stats)."""
+    (``relevance.model``) for the ``student`` / ``auto`` scorer, ``embed`` the site's text embedder for a scorer
+    that needs more vectors (``CatalogView.embed``). Returns (collections in topic order, dropped topics,
+    stats)."""
     t0 = time.perf_counter()
     topic_vectors = np.asarray(topic_vectors, np.float32)
     item_vectors = np.asarray(item_vectors, np.float32)
@@ -248,7 +250,8 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
     lex = Lexicon(items, item_text)
     scorer = make_scorer(cfg, model_dir)
-    scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex))
+    scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex,
+                               embed))
     pos_of = {item.id: n for n, item in enumerate(items)}
     dropped: list[DroppedTopic] = []
     analysed = [lex.analyse(t.text, t.category) for t in topics]
@@ -290,7 +293,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
                 continue
             scores = scorer.score(TopicEvidence(cand_sims, lex.evidence(checked, cand), np.isin(cand, src),
                                                 len(checked), len(free), topic.text, topic.category, cand,
-                                                checked, free))
+                                                checked, free, topic_vectors[pos]))
             keep = scores >= cfg.threshold
             if int(keep.sum()) < cfg.min_items:
                 dropped.append(DroppedTopic(topic.text, "thin", f"{int(keep.sum())} item(s) score >= "

@@ -19,7 +19,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -44,6 +44,8 @@ class CatalogView:
     texts: Sequence[str]  # the text of each item (``core.text.item_text``)
     vectors: np.ndarray  # the item embeddings, L2-normalised, aligned with ``items``
     lexicon: Any = None  # the collect ``Lexicon`` (catalog words, evidence bitsets), when the caller has one
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None  # the site's text embedder (``Embedder.encode``),
+    # for a scorer that needs more vectors (the titles' alone): cached like every embedding; None when absent
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class TopicEvidence:
     candidates: np.ndarray | None = None  # positions of the candidates in ``CatalogView.items``
     checked_words: tuple[str, ...] = ()  # the topic's catalog words (the lexicon's tokens)
     free_words: tuple[str, ...] = ()  # its other content words
+    vector: np.ndarray | None = None  # the topic's embedding (L2-normalised), when the caller has it
 
 
 class Scorer(ABC):

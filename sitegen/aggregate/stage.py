@@ -37,7 +37,7 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     vectors = ctx.embedder.encode([t.text for t in topics], progress=ctx.progress("topics"))
     collections, dropped, stats = run(topics, vectors, items, embed.item_vectors, index.index, cfg.collect,
                                       hub_of=hub_of, item_text=item_text, progress=ctx.progress("collect"),
-                                      model_dir=relevance_model(cfg))
+                                      model_dir=relevance_model(cfg), embed=ctx.embedder.encode)
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
     ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}

@@ -26,19 +26,30 @@ class Linked:
 
 
 def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
-                         topic_vectors: dict[str, np.ndarray], cfg) -> dict[str, tuple[str, ...]]:
+                         topic_vectors: dict[str, np.ndarray], cfg, embed=None) -> dict[str, tuple[str, ...]]:
     """The built-in ``similarity`` annotator: each item's nearest collections that hold it, in the query mix."""
     from sitegen.distribute.annotate import annotate
 
     return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect,
-                    model_dir=relevance_model(cfg))
+                    model_dir=relevance_model(cfg), embed=embed)
+
+
+def _takes_embed(fn) -> bool:
+    import inspect
+
+    try:
+        return "embed" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected) -> Annotated:
     from sitegen.core import registry
 
     annotator = registry.get("annotator", ctx.cfg.link.annotator)
-    return Annotated(annotator(site.items, collect.collections, embed.item_vectors, collect.topic_vectors, ctx.cfg))
+    extra = {"embed": ctx.embedder.encode} if _takes_embed(annotator) else {}  # the site's embedder, if wanted
+    return Annotated(annotator(site.items, collect.collections, embed.item_vectors, collect.topic_vectors, ctx.cfg,
+                               **extra))
 
 
 def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated) -> Linked:

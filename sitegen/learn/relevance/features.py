@@ -9,7 +9,10 @@ Version 1 (``Features.rows``):
 
 - ``cosine``: the embedding cosine of the topic and the item text (``TopicEvidence.similarity``);
   ``cosine_gap``: its distance below the best candidate's; ``cosine_rank``: the candidate's rank by cosine among
-  the topic's candidates, as a share (0 = best, 1 = worst);
+  the topic's candidates, as a share (0 = best, 1 = worst); ``cosine_z``: its z-score among them;
+  ``title_cosine`` / ``text_cosine``: the cosine of the topic and the item's title alone / its description
+  alone (the title when it has none), embedded with ``CatalogView.embed`` (the site's embedder; without one,
+  or without the topic's vector, the item-text cosine stands in);
 - ``bm25_log``: log(1 + raw BM25) of the topic against the item text (``bm25.Bm25Index``, bm25s);
   ``bm25_norm``: BM25 normalised by the query's own bound (``Bm25Index.normalised``: 1.0 = an average-length
   text with every word); ``bm25_max``: raw BM25 / the best candidate's; ``bm25_rank``: rank share by BM25;
@@ -17,7 +20,9 @@ Version 1 (``Features.rows``):
 - ``evidence``: the share of the topic's catalog words found in the item (``TopicEvidence.evidence``, the
   collect ``Lexicon``); ``checked`` / ``free``: how many of its words the catalog can / cannot check;
 - per-constraint lexical evidence, on the topic's content words: ``title_share`` (share found in the title),
-  ``title_all`` (all of them are), ``text_share`` (in the description), ``keyword_share`` (the category and
+  ``title_all`` (all of them are), ``title_precision`` (share of the title's words that are the topic's),
+  ``title_trigrams`` (share of the topic's character trigrams found in the title: spelling variants),
+  ``text_share`` (in the description), ``keyword_share`` (the category and
   keywords), ``attribute_share`` (the attribute values); ``attr_match`` / ``attr_conflict``: how many catalog
   columns the topic names a value of (a whole value some item has in that column) for which this item has that
   value / has only other values ("blue" for a "Navy Blue" item is a conflict);
@@ -31,6 +36,7 @@ Engagement (clicks, saves of the item's pages) is not in version 1: the store ha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -43,6 +49,7 @@ from sitegen.learn.relevance.bm25 import Bm25Index, tokens
 VERSION = 1
 _MAX_VALUE_WORDS = 4  # attribute values longer than this are not looked for in topics
 _TEXT_CHARS = 2000  # description characters read per item
+_EMBED_CHARS = 1000  # description characters embedded (MiniLM reads 256 word pieces)
 
 
 @dataclass(frozen=True)
@@ -55,12 +62,20 @@ class FeatureSpec:
 
 
 SPEC = FeatureSpec((
-    "cosine", "cosine_gap", "cosine_rank",
+    "cosine", "cosine_gap", "cosine_rank", "cosine_z", "title_cosine", "text_cosine",
     "bm25_log", "bm25_norm", "bm25_max", "bm25_rank", "bm25_title_norm", "bm25_title_max",
     "evidence", "checked", "free",
-    "title_share", "title_all", "text_share", "keyword_share", "attribute_share", "attr_match", "attr_conflict",
+    "title_share", "title_all", "title_precision", "title_trigrams", "text_share", "keyword_share",
+    "attribute_share", "attr_match", "attr_conflict",
     "is_source", "image_quality", "query_words", "title_words", "has_text",
 ), VERSION)
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """Character trigrams of the lowercased words, padded with a space at both ends."""
+    t = " " + _NON_WORD.sub(" ", text.lower()).strip() + " "
+    return frozenset(t[i:i + 3] for i in range(len(t) - 2))
 
 
 def _rank_share(values: np.ndarray) -> np.ndarray:
@@ -98,6 +113,12 @@ class Features:
         self.bm25 = Bm25Index(catalog.texts)
         self.bm25_title = Bm25Index([it.title for it in items])
         self._title = [frozenset(tokens(it.title)) for it in items]
+        self._title_grams = [trigrams(it.title) for it in items]
+        self._title_vectors = self._text_vectors = None
+        if catalog.embed is not None and len(items):
+            self._title_vectors = np.asarray(catalog.embed([it.title for it in items]), np.float32)
+            self._text_vectors = np.asarray(catalog.embed([it.description[:_EMBED_CHARS].strip() or it.title
+                                                           for it in items]), np.float32)
         self._text = [frozenset(tokens(it.description[:_TEXT_CHARS])) for it in items]
         self._keywords = [frozenset(tokens(" ".join([it.category, *it.keywords]))) for it in items]
         self._attrs = [frozenset(w for _, v in it.attributes for w in tokens(v)) for it in items]
@@ -130,6 +151,17 @@ class Features:
                 out[key] = hit
         return out
 
+    def _cosines(self, topic: TopicEvidence, idx: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The topic's cosine with the candidates' titles and descriptions (``sim`` without the vectors)."""
+        if self._title_vectors is None:
+            return sim, sim
+        vector = topic.vector
+        if vector is None:
+            vector = np.asarray(self.catalog.embed([topic.topic]), np.float32)[0]
+        vector = np.asarray(vector, np.float32)
+        vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
+        return self._title_vectors[idx] @ vector, self._text_vectors[idx] @ vector
+
     def rows(self, topic: TopicEvidence) -> np.ndarray:
         """float32 (candidates, len(SPEC.names)), in ``SPEC.names`` order."""
         if topic.candidates is None:
@@ -141,6 +173,10 @@ class Features:
         raw_title = self.bm25_title.raw(topic.topic, idx)
         words = list(dict.fromkeys(tokens(topic.topic)))
         nw = max(len(words), 1)
+        title_cos, text_cos = self._cosines(topic, idx, sim)
+        grams = trigrams(topic.topic)
+        title_precision = np.zeros(n, np.float32)
+        title_trigrams = np.zeros(n, np.float32)
         title_share = np.zeros(n, np.float32)
         text_share = np.zeros(n, np.float32)
         keyword_share = np.zeros(n, np.float32)
@@ -149,8 +185,12 @@ class Features:
         match = np.zeros(n, np.float32)
         conflict = np.zeros(n, np.float32)
         for r, i in enumerate(idx.tolist()):
+            if grams:
+                title_trigrams[r] = len(grams & self._title_grams[i]) / len(grams)
             if words:
                 title_share[r] = sum(w in self._title[i] for w in words) / nw
+                title_precision[r] = (sum(w in self._title[i] for w in words) / len(self._title[i])
+                                      if self._title[i] else 0.0)
                 text_share[r] = sum(w in self._text[i] for w in words) / nw
                 keyword_share[r] = sum(w in self._keywords[i] for w in words) / nw
                 attribute_share[r] = sum(w in self._attrs[i] for w in words) / nw
@@ -169,6 +209,9 @@ class Features:
             "cosine": sim,
             "cosine_gap": (float(sim.max()) - sim) if n else sim,
             "cosine_rank": _rank_share(sim),
+            "cosine_z": (sim - sim.mean()) / (sim.std() + 1e-6) if n else sim,
+            "title_cosine": title_cos,
+            "text_cosine": text_cos,
             "bm25_log": np.log1p(raw),
             "bm25_norm": np.clip(raw / bound, 0, 1) if bound > 0 else np.zeros(n, np.float32),
             "bm25_max": _of_max(raw),
@@ -180,6 +223,8 @@ class Features:
             "free": np.full(n, topic.free, np.float32),
             "title_share": title_share,
             "title_all": (title_share >= 1.0).astype(np.float32) if words else np.zeros(n, np.float32),
+            "title_precision": title_precision,
+            "title_trigrams": title_trigrams,
             "text_share": text_share,
             "keyword_share": keyword_share,
             "attribute_share": attribute_share,

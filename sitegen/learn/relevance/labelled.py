@@ -171,7 +171,7 @@ class LabelledCatalog:
         vectors = embed(texts, progress=progress("items"))
         distinct = list(dict.fromkeys(queries))
         qv = embed(distinct, progress=progress("queries"))
-        return cls(CatalogView(list(items), texts, np.asarray(vectors, np.float32), Lexicon(items)),
+        return cls(CatalogView(list(items), texts, np.asarray(vectors, np.float32), Lexicon(items), embed),
                    dict(zip(distinct, np.asarray(qv, np.float32))))
 
     def evidence(self, query: str, candidates: np.ndarray) -> TopicEvidence:
@@ -181,4 +181,4 @@ class LabelledCatalog:
         checked, free = lex.analyse(query, "description")
         sims = (self.catalog.vectors[cand] @ self.query_vectors[query]).astype(np.float32)
         return TopicEvidence(sims, lex.evidence(checked, cand), np.zeros(len(cand), bool), len(checked), len(free),
-                             query, "description", cand, checked, free)
+                             query, "description", cand, checked, free, self.query_vectors[query])
