@@ -368,3 +368,82 @@ def test_student_beats_the_baselines_on_crowdflower():
     for metric in ("qwk", "ndcg@20"):
         assert s["student"][metric] > s["bm25"][metric], (metric, s)
         assert s["student"][metric] > s["heuristic"][metric], (metric, s)
+
+
+def test_scoring_with_a_saved_student_never_imports_torch(trained, tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    trained[0].save(tmp_path / "m")
+    code = ("import sys, numpy as np\n"
+            "from sitegen.learn.relevance.student import Student\n"
+            f"s = Student.load({str(tmp_path / 'm')!r})\n"
+            f"p = s.relevant_probability(np.zeros((3, {len(SPEC.names)}), np.float32))\n"
+            "assert p.shape == (3,)\n"
+            "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_title_and_description_cosines_use_the_site_embedder():
+    from sitegen.engines.embed import Embedder
+    from sitegen.learn.relevance.labelled import LabelledCatalog
+
+    encode = Embedder().encode
+    lc = LabelledCatalog.build(ITEMS, ["red handbag"], encode)
+    rows = Features(lc.catalog).rows(lc.evidence("red handbag", np.arange(len(ITEMS))))
+    col = {name: rows[:, n] for n, name in enumerate(SPEC.names)}
+    q = encode(["red handbag"])[0]
+    assert np.allclose(col["title_cosine"], encode([i.title for i in ITEMS]) @ q, atol=1e-5)
+    texts = [i.description or i.title for i in ITEMS]
+    assert np.allclose(col["text_cosine"], encode(texts) @ q, atol=1e-5)
+    assert np.allclose(col["cosine"], lc.catalog.vectors @ q, atol=1e-5)
+    assert int(np.argmax(col["title_cosine"])) == 1
+
+
+@pytest.mark.slow
+def test_the_example_site_builds_with_a_trained_student(example_build, example_site_copy):
+    """A student trained on the example build's own collections (members 5, the other candidates 1) becomes the
+    scorer of the next build (`auto`), and retraining it re-runs collect and annotate."""
+    from sitegen.core.text import item_text
+    from sitegen.engines.embed import Embedder
+    from sitegen.pipeline.build import build_site
+
+    _, first = example_build
+    items = first.site.items
+    encode = Embedder().encode
+    catalog = CatalogView(items, [item_text(i) for i in items], encode([item_text(i) for i in items]),
+                          Lexicon(items), encode)
+    features = Features(catalog)
+    pos = {item.id: n for n, item in enumerate(items)}
+    xs, ys, gs = [], [], []
+    for g, coll in enumerate(first.site.collections):
+        q = encode([coll.topic])[0]
+        sims = catalog.vectors @ q
+        cand = np.argsort(-sims)[:60]
+        checked, free = catalog.lexicon.analyse(coll.topic, coll.category)
+        ev = TopicEvidence(sims[cand], catalog.lexicon.evidence(checked, cand), np.zeros(len(cand), bool),
+                           len(checked), len(free), coll.topic, coll.category, cand, checked, free, q)
+        members = {pos[i] for i in coll.item_ids}
+        xs.append(features.rows(ev))
+        ys.append(np.array([5.0 if c in members else 1.0 for c in cand.tolist()]))
+        gs.append(np.full(len(cand), g))
+    x, y, g = np.concatenate(xs), np.concatenate(ys), np.concatenate(gs)
+    site = example_site_copy()
+    folder = site / ".sitegen" / "models" / "relevance"
+    train_student(x, y, g, SPEC, (1, 5), seed=0, members=2, epochs=30).save(folder)
+
+    cfg = load_config(site / "site.toml")
+    assert scorer_name(cfg.collect.scorer, cfg.path(cfg.relevance.model)) == "student"
+    second = build_site(cfg, check=False)
+    assert not second.summary.counters.get("geo_reused")
+    colls = second.site.collections
+    assert len(colls) >= len(first.site.collections) // 2
+    assert all(min(c.scores) >= cfg.collect.threshold for c in colls)
+    same = build_site(load_config(site / "site.toml"), check=False)
+    assert same.summary.counters.get("geo_reused") == 1
+    train_student(x, y, g, SPEC, (1, 5), seed=1, members=2, epochs=30).save(folder)
+    third = build_site(load_config(site / "site.toml"), check=False)
+    assert not third.summary.counters.get("geo_reused")
