@@ -60,7 +60,8 @@ def test_a_plugin_scorer_is_chosen_by_name(tmp_path):
 
 def test_scorer_and_weights_validated_at_load(tmp_path):
     (tmp_path / "site.toml").write_text('[collect]\nscorer = "nope"\n')
-    with pytest.raises(ConfigError, match=r"collect\.scorer: no scorer named 'nope' \(registered: heuristic"):
+    with pytest.raises(ConfigError, match=r"collect\.scorer: no scorer named 'nope' "
+                                          r"\(registered: bm25, heuristic, student; or auto\)"):
         load_config(tmp_path / "site.toml")
     (tmp_path / "site.toml").write_text('[collect.weights]\nsimilarity = 0\nmid_free = 2.0\nsteepness = 3\n'
                                         'source = "x"\n')

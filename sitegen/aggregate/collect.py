@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -289,11 +290,14 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
             item_text: Callable[[Item], str] | None = None,
             progress: Callable[[int, int], None] | None = None,
             implies: Mapping[str, Sequence[str]] | None = None, fragments=None,
+            model_dir: str | Path | None = None, embed: Callable[[Sequence[str]], np.ndarray] | None = None,
             observe: Callable[[Topic, TopicEvidence, np.ndarray], None] | None = None,
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
     ``item_vectors`` (ids = positions in ``items``); ``implies`` and ``fragments``: the lexicon's occasion table
-    and the catalog's title fragments (``Lexicon``). Returns (collections in topic order, dropped topics, stats).
+    and the catalog's title fragments (``Lexicon``); ``model_dir`` is the trained student's folder
+    (``relevance.model``) for the ``student`` / ``auto`` scorer, ``embed`` the site's text embedder for a scorer
+    that needs more vectors (``CatalogView.embed``). Returns (collections in topic order, dropped topics, stats).
     ``observe(topic, evidence, scores)``, when given, sees every scored topic's candidates (the relevance loop
     samples its pairs there)."""
     t0 = time.perf_counter()
@@ -302,8 +306,9 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     if len(topic_vectors) != len(topics):
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
     lex = Lexicon(items, item_text, implies, fragments)
-    scorer = make_scorer(cfg)
-    scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex))
+    scorer = make_scorer(cfg, model_dir)
+    scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex,
+                               embed))
     pos_of = {item.id: n for n, item in enumerate(items)}
     dropped: list[DroppedTopic] = []
     analysed = [lex.analyse(t.text, t.category) for t in topics]
@@ -344,7 +349,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
                                             f"{len(cand)} candidate(s) retrieved (need {cfg.min_items})"))
                 continue
             evidence = TopicEvidence(cand_sims, lex.evidence(checked, cand), np.isin(cand, src), len(checked),
-                                     len(free), topic.text, topic.category, cand, checked, free)
+                                     len(free), topic.text, topic.category, cand, checked, free, topic_vectors[pos])
             scores = scorer.score(evidence)
             if observe is not None:
                 observe(topic, evidence, scores)

@@ -1,7 +1,10 @@
 """Relevance scorers: how well each candidate item satisfies a topic, as a score in [0, 1].
 
-``collect`` and ``annotate`` get theirs from the registry, ``registry.get("scorer", cfg.collect.scorer)``,
-called with the site's ``collect`` section. The built-in ``heuristic`` scorer (the design's "student" with fixed
+``collect`` and ``annotate`` get theirs from ``make_scorer(cfg.collect, model_dir=cfg.relevance.model)``: the
+scorer registered as ``collect.scorer``, built with the site's ``collect`` section, its ``model_dir`` set to the
+trained student's folder. ``collect.scorer = "auto"`` (the default) is ``student`` when a trained student exists
+in that folder, else ``heuristic``. Built-ins: ``heuristic`` (below), ``bm25``
+(``sitegen.learn.relevance.bm25``) and ``student`` (``sitegen.learn.relevance.student``). The built-in ``heuristic`` scorer (the design's "student" with fixed
 weights) combines the embedding similarity with the *lexical evidence* - the share of the topic's catalog words
 found in the item's text:
 
@@ -15,7 +18,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -28,6 +32,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "mid_checked": 0.40,  # similarity at score 0.5 when the catalog can check every word of the topic
     "mid_free": 0.55,  # ... and when it can check none
 }
+AUTO = "auto"  # collect.scorer: the student when a trained one exists, else the heuristic
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class CatalogView:
     texts: Sequence[str]  # the text of each item (``core.text.item_text``)
     vectors: np.ndarray  # the item embeddings, L2-normalised, aligned with ``items``
     lexicon: Any = None  # the collect ``Lexicon`` (catalog words, evidence bitsets), when the caller has one
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None  # the site's text embedder (``Embedder.encode``),
+    # for a scorer that needs more vectors (the titles' alone): cached like every embedding; None when absent
 
 
 @dataclass(frozen=True)
@@ -55,13 +62,16 @@ class TopicEvidence:
     candidates: np.ndarray | None = None  # positions of the candidates in ``CatalogView.items``
     checked_words: tuple[str, ...] = ()  # the topic's catalog words (the lexicon's tokens)
     free_words: tuple[str, ...] = ()  # its other content words
+    vector: np.ndarray | None = None  # the topic's embedding (L2-normalised), when the caller has it
 
 
 class Scorer(ABC):
     """A relevance scorer. Built with the site's ``collect`` section; ``score`` returns one value in [0, 1] per
-    candidate (``collect.threshold`` decides which pass)."""
+    candidate (``collect.threshold`` decides which pass). ``model_dir`` is the site's trained-model folder
+    (``relevance.model``), set by ``make_scorer`` before ``prepare``, for a scorer that loads a model."""
 
     name = ""
+    model_dir: Path | None = None
 
     def __init__(self, cfg: CollectSection | None = None):
         self.cfg = cfg or CollectSection()
@@ -109,8 +119,21 @@ class HeuristicScorer(Scorer):
         return checked > 0 and ((checked - 1) / checked) ** self.weights["evidence_power"] < threshold
 
 
-def make_scorer(cfg: CollectSection) -> Scorer:
-    """The scorer ``collect.scorer`` names, built with ``cfg``."""
+def scorer_name(name: str, model_dir: str | Path | None) -> str:
+    """The registered scorer ``collect.scorer`` stands for: ``auto`` is ``student`` when ``model_dir`` holds a
+    trained student (``student.json``), else ``heuristic``; any other name is itself."""
+    if name != AUTO:
+        return name
+    from sitegen.learn.relevance.student import exists
+
+    return "student" if exists(model_dir) else "heuristic"
+
+
+def make_scorer(cfg: CollectSection, model_dir: str | Path | None = None) -> Scorer:
+    """The scorer ``collect.scorer`` names (``auto`` resolved by ``scorer_name``), built with ``cfg``, its
+    ``model_dir`` set."""
     from sitegen.core import registry
 
-    return registry.get("scorer", cfg.scorer)(cfg)
+    scorer = registry.get("scorer", scorer_name(cfg.scorer, model_dir))(cfg)
+    scorer.model_dir = Path(model_dir) if model_dir is not None else None
+    return scorer

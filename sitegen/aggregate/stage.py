@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -62,7 +63,8 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     vectors = ctx.embedder.encode([t.text for t in topics], progress=ctx.progress("topics"))
     collections, dropped, stats = run(topics, vectors, items, embed.item_vectors, index.index, cfg.collect,
                                       hub_of=plan.hub_of, item_text=item_text, progress=ctx.progress("collect"),
-                                      implies=plan.words.implies, fragments=plan.fragments)
+                                      implies=plan.words.implies, fragments=plan.fragments,
+                                      model_dir=relevance_model(cfg), embed=ctx.embedder.encode)
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
     ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*plan.unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}
@@ -72,8 +74,26 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     return Collected(list(collections), topic_vectors)
 
 
+def relevance_model(cfg) -> Path:
+    """The trained student's folder (``relevance.model``, relative to site.toml)."""
+    return cfg.path(cfg.relevance.model)
+
+
+def scorer_choice(cfg) -> list[tuple[str, str]]:
+    """The scorer collect and annotate will use (``collect.scorer``, ``auto`` resolved)."""
+    from sitegen.aggregate.relevance import scorer_name
+
+    return [("scorer", scorer_name(cfg.collect.scorer, relevance_model(cfg)))]
+
+
+def scorer_models(cfg) -> list[Path]:
+    """The student's folder when the scorer may be the student: retraining it re-runs collect and annotate."""
+    return [relevance_model(cfg)] if cfg.collect.scorer in ("auto", "student") else []
+
+
 COLLECT = Stage("collect", collect, inputs=("site", "embed", "represent", "index"), output=Collected,
                 settings=("collect", "embed", "represent.lexicons"), data_files=lexicon_files,
-                plugins=lambda cfg: [("scorer", cfg.collect.scorer),
+                models=scorer_models,
+                plugins=lambda cfg: [*scorer_choice(cfg),
                                      *[("topic_source", name) for name in cfg.collect.topic_sources]],
                 doc="topics -> collections: ANN candidates, relevance, thin / duplicate gates, summaries")

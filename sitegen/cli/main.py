@@ -438,6 +438,10 @@ from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
 from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
 
+from sitegen.cli.relevance import eval_relevance  # noqa: E402  (sitegen eval relevance)
+
+eval_.add_command(eval_relevance)
+
 if __name__ == "__main__":  # pragma: no cover
     # run as a script (python -m sitegen.cli.main): the command modules above attach to the imported module
     from sitegen.cli.main import main as _main

@@ -19,6 +19,8 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "scorer": {
         "heuristic": "sitegen.aggregate.relevance:HeuristicScorer",
+        "bm25": "sitegen.learn.relevance.bm25:Bm25Scorer",
+        "student": "sitegen.learn.relevance.student:StudentScorer",
     },
     "judge": {
         "catalog": "sitegen.learn.relevance.catalog:CatalogJudge",

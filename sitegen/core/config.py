@@ -162,7 +162,7 @@ class CollectSection:
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
     max_collections: int = field(default=0, metadata=NON_NEGATIVE)  # 0 = no cap
     topic_sources: list[str] = field(default_factory=lambda: ["queries"])  # registered topic sources, in order
-    scorer: str = "heuristic"  # a registered relevance scorer (kind "scorer")
+    scorer: str = "auto"  # a registered relevance scorer (kind "scorer"), or auto: student if trained, else heuristic
     weights: dict[str, float] = field(default_factory=dict)  # the scorer's parameters; empty = its defaults
 
 
@@ -381,9 +381,10 @@ def _check_scorer(c: CollectSection, errors: list[str]) -> None:
     except registry.RegistryError as exc:
         errors.append(f"collect.scorer: {exc}")
         return
-    if c.scorer not in known:
-        errors.append(f"collect.scorer: no scorer named {c.scorer!r} (registered: {', '.join(known)})")
-    elif c.scorer == "heuristic" and isinstance(c.weights, dict):
+    if c.scorer not in known and c.scorer != "auto":
+        errors.append(f"collect.scorer: no scorer named {c.scorer!r} (registered: {', '.join(known)}; "
+                      "or auto)")
+    elif c.scorer in ("heuristic", "auto") and isinstance(c.weights, dict):
         from sitegen.aggregate.relevance import DEFAULT_WEIGHTS
 
         for name, value in c.weights.items():

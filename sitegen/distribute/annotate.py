@@ -16,6 +16,7 @@ given up), one per item per round, until every share is within ``TOLERANCE`` of 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -43,15 +44,18 @@ def annotation_mix(annotations: dict[str, tuple[str, ...]], collections: Sequenc
 def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
              topic_vectors_by_slug: dict[str, np.ndarray], cfg: LinkSection,
              mix: dict[str, float], collect: CollectSection | None = None,
-             implies: Mapping[str, Sequence[str]] | None = None, fragments=None) -> dict[str, tuple[str, ...]]:
+             implies: Mapping[str, Sequence[str]] | None = None, fragments=None,
+             model_dir: str | Path | None = None, embed=None) -> dict[str, tuple[str, ...]]:
     """item id -> its annotations (collection slugs), best first; ``annotations_min``..``annotations_max`` each
-    when there are enough collections. ``collect`` is the site's collect section: its ``threshold`` decides which
-    nearby topics an item is relevant to (the defaults when omitted); ``implies`` and ``fragments``: the lexicon's
-    occasion table and the catalog's title fragments, as collect read them (``Lexicon``)."""
+    when there are enough collections. ``collect`` is the site's collect section: its scorer and ``threshold``
+    decide which nearby topics an item is relevant to (the defaults when omitted); ``implies`` and
+    ``fragments``: the lexicon's occasion table and the catalog's title fragments, as collect read them
+    (``Lexicon``); ``model_dir`` is the trained student's folder (``relevance.model``) for the ``student`` /
+    ``auto`` scorer; ``embed`` the site's text embedder, for a scorer that needs more vectors."""
     if not collections or not items:
         return {item.id: () for item in items}
     cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug,
-                        collect or CollectSection(), implies, fragments)
+                        collect or CollectSection(), implies, fragments, model_dir, embed)
     cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
     lo, hi = cfg.annotations_min, cfg.annotations_max
     selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)
@@ -68,7 +72,8 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
 
 
 def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
-                collect: CollectSection, implies=None, fragments=None) -> list[list[tuple[int, float]]]:
+                collect: CollectSection, implies=None, fragments=None, model_dir=None,
+                embed=None) -> list[list[tuple[int, float]]]:
     """Per item: [(collection index, quality)] sorted by quality desc, then collection index."""
     n, c = len(items), len(collections)
     pos_of = {item.id: i for i, item in enumerate(items)}
@@ -118,8 +123,8 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(c + 1))
     threshold = collect.threshold
-    scorer = make_scorer(collect)
-    scorer.prepare(CatalogView(items, [item_text(i) for i in items], item_vectors, lex))
+    scorer = make_scorer(collect, model_dir)
+    scorer.prepare(CatalogView(items, [item_text(i) for i in items], item_vectors, lex, embed))
     for ci in range(c):
         pairs = order[bounds[ci]:bounds[ci + 1]]
         if not len(pairs):
@@ -128,7 +133,7 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
         rows = pairs // k
         r = scorer.score(TopicEvidence(near_sims.ravel()[pairs], lex.evidence(checked, rows), np.zeros(len(pairs)),
                                        len(checked), len(free), collections[ci].topic, collections[ci].category,
-                                       rows, checked, free))
+                                       rows, checked, free, topics[ci]))
         quality.ravel()[pairs] = np.where(r >= threshold, _RELEVANT + r, r)
 
     out = []

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sitegen.aggregate.stage import Collected
+from sitegen.aggregate.stage import Collected, relevance_model, scorer_choice, scorer_models
 from sitegen.core.models import Collection, Item, Site
 from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
@@ -26,7 +26,7 @@ class Linked:
 
 
 def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection], item_vectors: np.ndarray,
-                         topic_vectors: dict[str, np.ndarray], cfg) -> dict[str, tuple[str, ...]]:
+                         topic_vectors: dict[str, np.ndarray], cfg, embed=None) -> dict[str, tuple[str, ...]]:
     """The built-in ``similarity`` annotator: each item's nearest collections that hold it, in the query mix."""
     from sitegen.core.lexicon import site_lexicon
     from sitegen.core.text import item_text
@@ -36,14 +36,26 @@ def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection
 
     words = site_lexicon(cfg, [item_text(i) for i in items])
     return annotate(items, collections, item_vectors, topic_vectors, cfg.link, cfg.represent.mix, cfg.collect,
-                    implies=words.implies, fragments=learn_fragments(items, words))
+                    implies=words.implies, fragments=learn_fragments(items, words), model_dir=relevance_model(cfg),
+                    embed=embed)
+
+
+def _takes_embed(fn) -> bool:
+    import inspect
+
+    try:
+        return "embed" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected) -> Annotated:
     from sitegen.core import registry
 
     annotator = registry.get("annotator", ctx.cfg.link.annotator)
-    return Annotated(annotator(site.items, collect.collections, embed.item_vectors, collect.topic_vectors, ctx.cfg))
+    extra = {"embed": ctx.embedder.encode} if _takes_embed(annotator) else {}  # the site's embedder, if wanted
+    return Annotated(annotator(site.items, collect.collections, embed.item_vectors, collect.topic_vectors, ctx.cfg,
+                               **extra))
 
 
 def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated) -> Linked:
@@ -55,8 +67,8 @@ def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated)
 
 
 ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), output=Annotated,
-                 settings=("link", "represent.mix", "collect"), data_files=lexicon_files,
-                 plugins=lambda cfg: [("annotator", cfg.link.annotator), ("scorer", cfg.collect.scorer)],
+                 settings=("link", "represent.mix", "collect"), data_files=lexicon_files, models=scorer_models,
+                 plugins=lambda cfg: [("annotator", cfg.link.annotator), *scorer_choice(cfg)],
                  doc="items -> their best 3-5 collections in the 30 / 30 / 40 mix")
 LINK = Stage("link", link, inputs=("site", "collect", "annotate"), output=Linked,
              settings=("link", "build.hub_page_size"),

@@ -46,7 +46,7 @@ class CandidateSet:
 def candidate_pass(cfg, store, *, progress: ProgressFactory | None = None) -> CandidateSet:
     """Every topic the build would score, with its candidates and their evidence (see the module docstring)."""
     from sitegen.aggregate.collect import Lexicon, collect
-    from sitegen.aggregate.stage import plan_topics
+    from sitegen.aggregate.stage import plan_topics, relevance_model
     from sitegen.core.text import item_text
     from sitegen.engines.stage import EMBED, INDEX
     from sitegen.pipeline.gather import gather_site
@@ -63,12 +63,12 @@ def candidate_pass(cfg, store, *, progress: ProgressFactory | None = None) -> Ca
     seen: list[ScoredTopic] = []
     collect(plan.topics, vectors, items, out["embed"].item_vectors, out["index"].index, cfg.collect,
             hub_of=plan.hub_of, item_text=item_text, progress=progress("candidates"),
-            implies=plan.words.implies, fragments=plan.fragments,
-            observe=lambda topic, evidence, scores: seen.append(ScoredTopic(topic, evidence, scores)))
+            implies=plan.words.implies, fragments=plan.fragments, model_dir=relevance_model(cfg),
+            embed=ctx.embedder.encode, observe=lambda topic, evidence, scores: seen.append(ScoredTopic(topic, evidence, scores)))
     vecs = np.asarray(out["embed"].item_vectors, np.float32)
     lexicon = Lexicon(items, item_text, plan.words.implies, plan.fragments)
-    return CandidateSet(items, CatalogView(items, [item_text(i) for i in items], vecs, lexicon), seen,
-                        ctx.embedder.encode)
+    catalog = CatalogView(items, [item_text(i) for i in items], vecs, lexicon, ctx.embedder.encode)
+    return CandidateSet(items, catalog, seen, ctx.embedder.encode)
 
 
 def sample_pairs(cands: CandidateSet, n: int, *, per_topic_max: int = 40) -> list[Pair]:
