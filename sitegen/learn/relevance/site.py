@@ -115,9 +115,35 @@ def split_topics(groups: np.ndarray, share: float, seed: int) -> np.ndarray:
     return np.isin(groups, test)
 
 
-def evaluate_relevance(cfg, cands: CandidateSet, judgments: Sequence[Judgment], *, holdout: float = 0.2,
-                       seed: int = 0, out_dir: Path | None = None,
-                       progress: Callable[[int, int], None] | None = None) -> dict:
+def evaluate_relevance(cfg, store, *, holdout: float = 0.2, seed: int = 0,
+                       progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> dict:
+    """The site's relevance evaluation in one run: the candidate pass (with the ``heuristic`` scorer, the
+    baseline), the teacher (``relevance.teacher``) grades ``relevance.sample`` of its pairs into the store, and
+    ``score_heldout`` compares the scorers on held-out topics. The student trained on the other topics is saved
+    beside the store (``report["model"]``), so a build can use it."""
+    from dataclasses import replace
+
+    from sitegen.learn.relevance.pairs import candidate_pass, grade_pairs, sample_pairs
+
+    progress = progress or (lambda _name: None)
+    base = replace(cfg, collect=replace(cfg.collect, scorer="heuristic"))
+    cands = candidate_pass(base, store, progress=progress)
+    pairs = sample_pairs(cands, cfg.relevance.sample)
+    teacher = cfg.relevance.teacher
+    grades = grade_pairs(cfg, store, pairs, cands=cands, progress=progress("judge"))
+    judgments = grades if teacher != "human" else store.judgments.all(["human"])
+    folder = cfg.store_path.parent / "eval-relevance-student"
+    out = score_heldout(base, cands, judgments, holdout=holdout, seed=seed, out_dir=folder,
+                        progress=progress("train"))
+    out["teacher"] = teacher
+    out["pairs_sampled"] = len(pairs)
+    out["model"] = str(folder)
+    return out
+
+
+def score_heldout(cfg, cands: CandidateSet, judgments: Sequence[Judgment], *, holdout: float = 0.2,
+                  seed: int = 0, out_dir: Path | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict:
     """Held-out topics' graded pairs scored by ``bm25``, ``heuristic`` and the ``student`` trained on the other
     topics' grades, side by side: {"n_train", "n_test", "scorers": {name: metrics}, "sources", "missing"}.
     ``heuristic`` is the candidate pass's own score when that pass ran the heuristic scorer."""
@@ -152,3 +178,50 @@ def evaluate_relevance(cfg, cands: CandidateSet, judgments: Sequence[Judgment], 
     out["sources"] = judged.sources
     out["missing"] = judged.missing
     return out
+
+
+COLLECTION_KEYS = ("collections", "precision", "coverage", "occasion_precision", "fragment_headed",
+                   "bare_colour_share", "duplicate_pair_share", "majority_filed_share")
+
+
+def compare_builds(cfg, truth, usages, model_dir: str | Path, *, seed: int = 0,
+                   progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> dict:
+    """The catalog built twice, as ``sitegen build`` does, with the ``heuristic`` scorer and with the ``student``
+    of ``model_dir``; each build's collection measurements against the catalog's ground truth
+    (``learn.evaluate``)."""
+    from dataclasses import replace
+
+    from sitegen.learn.evaluate import evaluate_site
+
+    out = {}
+    for name in ("heuristic", "student"):
+        variant = replace(cfg, collect=replace(cfg.collect, scorer=name),
+                          relevance=replace(cfg.relevance, model=str(model_dir)))
+        report = evaluate_site(variant, truth, seed=seed, progress=progress, usages=usages)
+        out[name] = {k: report[k] for k in COLLECTION_KEYS if k in report}
+        out[name]["seconds"] = round(sum(report.get("seconds", {}).values()), 1)
+    return out
+
+
+def format_site_report(report: dict) -> str:
+    """Plain-text tables: the scorers on the held-out pairs, then (with a dataset) the two builds."""
+    names = list(report["scorers"])
+    first = report["scorers"][names[0]]
+    levels = list(first["auroc"])
+    head = ["scorer", "accuracy", "qwk", *[f"auroc@{t}" for t in levels], "ndcg@20"]
+    rows = [[n, *(f"{report['scorers'][n][k]:.4f}" for k in ("accuracy", "qwk")),
+             *(("-" if report["scorers"][n]["auroc"][t] is None else f"{report['scorers'][n]['auroc'][t]:.4f}")
+               for t in levels), f"{report['scorers'][n]['ndcg@20']:.4f}"] for n in names]
+    lines = [f"teacher {report.get('teacher', '?')}: {report['n_train']} training / {report['n_test']} held-out "
+             f"graded pairs ({report['topics']['train']} / {report['topics']['test']} topics)", _table(head, rows)]
+    builds = report.get("collections")
+    if builds:
+        keys = [k for k in (*COLLECTION_KEYS, "seconds") if any(k in b for b in builds.values())]
+        lines += ["", _table(["build", *keys], [[n, *(str(b.get(k, "-")) for k in keys)]
+                                                for n, b in builds.items()])]
+    return "\n".join(lines)
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in [head, *rows])
