@@ -428,6 +428,7 @@ class Contexts:
         ctx["summary"] = self.summary(page.key)
         ctx["question"] = (topic if topic.endswith("?") else topic + "?") if is_question(topic) else ""
         ctx["hub"] = clean(coll.hub)
+        ctx["aliases"] = [{"name": capitalise(clean(a.topic)), "id": a.anchor} for a in coll.aliases]
         ctx["cards"] = [self.card(i) for i in page.items]
         ctx["related"] = [self._collection_link(s) for s in page.collections]
         ctx["og_image"] = self.og_image(page.items[0]) if page.items else None
