@@ -13,7 +13,9 @@ words without its purpose or style clause: "skirt for college" -> "skirts", "gre
    shows yet); when only the shown sets overlap too much, the page is chosen again without the items of the
    pages it overlaps, before it is given up. So no two published pages share that much of their items;
 3. ``collect.max_collections`` caps the pages kept;
-4. each kept page is filed under the hub (category) that holds most of the items it shows (on a tie, the hub
+4. relevant items that no page shows (some were shown only by topics that became aliases) replace, beyond the
+   best half of a page, items that other pages show too (``cover``): coverage is kept, overlaps only shrink;
+5. each kept page is filed under the hub (category) that holds most of the items it shows (on a tie, the hub
    its topic came from, else the hub of its best item among the tied ones).
 
 Nothing here reads or writes files; deterministic.
