@@ -118,3 +118,16 @@ def test_max_collections_counts_pages_not_aliases():
     kept, dropped = gate(viable, topics("a", "b", "c", "d"), max_collections=2)
     assert [k.cand.pos for k in kept] == [0, 2] and kept[0].aliases == [(1, "duplicate", 1.0)]
     assert [(d.topic, d.reason) for d in dropped] == [("d", "max_collections")]
+
+
+def test_cover_places_unshown_relevant_items_instead_of_items_shown_twice():
+    a = cand(0, range(0, 30))  # shows 0..4 (best half) and 5..9
+    c = cand(1, [*range(5, 10), *range(100, 105)])  # fits: shows all, 5..9 included
+    kept, _ = gate([a, c], topics("a", "c"))
+    assert kept[0].members.tolist() == [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]  # its best half stays
+    assert list(kept[0].scores) == sorted(kept[0].scores, reverse=True)
+    assert kept[1].members.tolist() == [5, 6, 7, 8, 9, 100, 101, 102, 103, 104]
+    shown = np.zeros(N_ITEMS, np.int32)
+    for k in kept:
+        shown[k.members] += 1
+    assert shown.max() == 1 and (shown > 0).sum() == 20
