@@ -128,7 +128,7 @@ def test_a_duplicate_becomes_an_alias_line_of_the_stronger():
     cols, dropped, stats = run([strong, weak], items, min_items=6)
     assert [c.topic for c in cols] == ["black formal shoes for men"] and not dropped
     assert cols[0].aliases == (Alias("formal shoes for men", "formal-shoes-for-men", "formal-shoes-for-men",
-                                     "description", "duplicate", 1.0),)
+                                     "description", "duplicate", 1.0, cols[0].item_ids),)
     assert stats["aliases"] == 1 and stats["aliases_duplicate"] == 1 and stats["collections"] == 1
 
 

@@ -108,8 +108,9 @@ def test_alias_slugs_never_take_a_page_slug_and_anchors_avoid_theme_ids():
     viable = [cand(0, range(10)), cand(1, range(100, 110)), cand(2, range(100, 110)), cand(3, range(10))]
     kept, _ = gate(viable, tops)
     assert [k.cand.pos for k in kept] == [0, 1]
-    records = alias_records(kept, tops, {"images", "red-bags"})
+    records = alias_records(kept, tops, {"images", "red-bags"}, [f"i{n}" for n in range(N_ITEMS)])
     assert [(a.topic, a.slug, a.anchor) for a in records[0]] == [("related", "related", "topic-related")]
+    assert records[0][0].item_ids == tuple(f"i{n}" for n in range(10))  # the page's items relevant to it
     assert [(a.topic, a.slug, a.anchor) for a in records[1]] == [("Red  bags!", "red-bags-2", "red-bags-2")]
 
 

@@ -23,7 +23,8 @@ def test_round_trip_and_invalidation(tmp_path):
     cfg.collect.min_items = 7
     assert key != geo_key(cfg, s)
 
-    aliases = (Alias("apples for kids", "apples-for-kids", "apples-for-kids", "use_case", "same_as_base", 0.8),)
+    aliases = (Alias("apples for kids", "apples-for-kids", "apples-for-kids", "use_case", "same_as_base", 0.8,
+                     ("i1",)),)
     built = replace(s, collections=[Collection("red-apple", "red apple", "description", "Food", ("i0", "i1"),
                                                (0.9, 0.8), ("x",), "2 images.", aliases, "Fruit")],
                     hubs=[replace(s.hubs[0], collection_slugs=("red-apple",))],

@@ -17,7 +17,7 @@ from sitegen.core import urls
 from sitegen.core.config import Config, SiteSection
 from sitegen.publish.media import make_thumbnails
 from sitegen.core.models import Collection, Hub, Item, Site
-from sitegen.distribute.plan import plan_site
+from sitegen.distribute.plan import link_graph, plan_site
 from sitegen.publish.render import clip, render_site, title_tag
 from sitegen.ingest.textpages import load_text_pages
 
@@ -473,6 +473,8 @@ def test_alias_lines_on_the_collection_page(tmp_path):
                Alias("related <b>", "related-b", "related-b", "description", "duplicate", 0.6),
                Alias("images", "images", "topic-images", "description", "duplicate", 0.55))
     site.collections[1] = replace(site.collections[1], aliases=aliases)
+    bag = next(i for i in site.items if i.id in site.collections[1].item_ids and i.category == "Bags")
+    site.annotations[bag.id] = ("how-to-style-bags#bags-for-travel", "red-and-black-looks")
     _, _, plan, records = build(tmp_path, site_cfg=(site, cfg))
     text, page = read(tmp_path / "out", "/topic/how-to-style-bags/")
     nesting = Nesting(text)
@@ -495,3 +497,14 @@ def test_alias_lines_on_the_collection_page(tmp_path):
         assert "/topic/bags-for-travel/" not in (tmp_path / "out" / urls.output_file(r.path)).read_text()
     _, other = read(tmp_path / "out", "/topic/red-and-black-looks/")
     assert "Also covers" not in other.texts("h2")
+    # an annotation may be an alias line: the item page links the page at the line's anchor, named by its topic
+    text, item_page = read(tmp_path / "out", urls.item_url(bag.slug))
+    assert '<a href="/topic/how-to-style-bags/#bags-for-travel">Bags for travel <span class="count">6</span></a>' \
+        in text
+    item_plan = plan.by_path()[urls.item_url(bag.slug)]
+    assert ("/topic/how-to-style-bags/#bags-for-travel", "collection") in plan.links(item_plan)
+    graph = link_graph(plan)
+    assert graph.has_edge(urls.item_url(bag.slug), "/topic/how-to-style-bags/")  # the link graph is of pages
+    assert not [n for n in graph if "#" in n]
+    keywords = graph_of(item_page)["@graph"][-1]["keywords"]
+    assert keywords.startswith("bags for travel, red and black looks")

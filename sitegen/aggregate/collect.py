@@ -317,7 +317,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         used.add(slug)
         slugs.append(slug)
     collections: list[Collection] = []
-    for page, slug, aliases in zip(kept, slugs, alias_records(kept, topics, used)):
+    for page, slug, aliases in zip(kept, slugs, alias_records(kept, topics, used, [it.id for it in items])):
         topic = topics[page.cand.pos]
         member_items = [items[i] for i in page.members.tolist()]
         collections.append(Collection(slug=slug, topic=topic.text, category=topic.category, hub=page.hub,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sitegen.core import urls
 from sitegen.core.models import Collection, Site
 from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
@@ -18,7 +19,7 @@ from sitegen.represent.stage import Represented
 @dataclass(frozen=True)
 class Collected:
     collections: list[Collection]
-    topic_vectors: dict[str, np.ndarray]  # collection slug -> its topic's vector
+    topic_vectors: dict[str, np.ndarray]  # collection slug (or alias key) -> its topic's vector
 
 
 def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represented, index: Indexed) -> Collected:
@@ -41,6 +42,8 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     by_text = {t.text: v for t, v in zip(topics, vectors)}
     topic_vectors = {c.slug: by_text[c.topic] if c.topic in by_text else ctx.embedder.encode([c.topic])[0]
                      for c in collections}
+    topic_vectors.update({urls.alias_key(c.slug, a.anchor): by_text[a.topic]
+                          for c in collections for a in c.aliases if a.topic in by_text})
     ctx.counters["collections"] = len(collections)
     return Collected(list(collections), topic_vectors)
 

@@ -93,6 +93,7 @@ class Alias:
     category: QueryCategory
     reason: AliasReason
     jaccard: float = 0.0
+    item_ids: tuple[str, ...] = ()  # the page's items that are relevant to this topic, in page order
 
 
 @dataclass(frozen=True, slots=True)

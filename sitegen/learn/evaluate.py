@@ -257,7 +257,8 @@ def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: Progres
     index = out["index"].index
     exact = build_index(item_vectors, replace(cfg.index, backend="exact"))
     rng = np.random.default_rng(seed)
-    tv = np.stack(list(topic_vectors.values())) if topic_vectors else np.zeros((0, item_vectors.shape[1]))
+    pages = [v for k, v in topic_vectors.items() if "#" not in k]  # the collections' topics (not their aliases')
+    tv = np.stack(pages) if pages else np.zeros((0, item_vectors.shape[1]))
     tq = tv[np.sort(rng.choice(len(tv), min(RECALL_QUERIES, len(tv)), replace=False))] if len(tv) else tv
     iq = item_vectors[np.sort(rng.choice(len(items), min(RECALL_QUERIES, len(items)), replace=False))]
     recall_topics = recall_at_k(index, exact, tq, 10) if len(tq) else 1.0

@@ -32,7 +32,8 @@ def load(store: Store, key: str, site: Site) -> tuple[Site, dict, dict] | None:
 
 def _collection(data: dict) -> Collection:
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-    fields["aliases"] = tuple(Alias(**a) for a in data.get("aliases", ()))
+    fields["aliases"] = tuple(Alias(**{k: tuple(v) if isinstance(v, list) else v for k, v in a.items()})
+                              for a in data.get("aliases", ()))
     return Collection(**fields)
 
 
