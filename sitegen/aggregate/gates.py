@@ -59,7 +59,7 @@ class Kept:
     scores: np.ndarray
     hub: str = ""
     aliases: list[tuple[int, AliasReason, float]] = field(default_factory=list)  # (topic pos, reason, Jaccard)
-    alias_items: dict[int, np.ndarray] = field(default_factory=dict)  # topic pos -> its relevant items
+    alias_items: dict[int, Candidate] = field(default_factory=dict)  # topic pos -> its relevant items
 
 
 def _style_words() -> frozenset[str]:
@@ -216,7 +216,7 @@ def apply_gates(viable: Sequence[Candidate], topics: Sequence[Topic],
 
     def alias(n: int, k: int, reason: AliasReason, jac: float) -> None:
         kept[k].aliases.append((viable[n].pos, reason, round(float(jac), 4)))
-        kept[k].alias_items[viable[n].pos] = viable[n].passing
+        kept[k].alias_items[viable[n].pos] = viable[n]
         page_of[n] = k
 
     for n in order:
@@ -311,7 +311,8 @@ def alias_records(kept: Sequence[Kept], topics: Sequence[Topic], used: set[str],
                   item_ids: Sequence[str]) -> list[tuple[Alias, ...]]:
     """Per kept page, its aliases in topic order, each with the slug its page would have had (taken in topic
     order, after the collections' slugs ``used``, which it joins), its anchor on the page (the slug unless
-    the theme uses that id) and the page's items relevant to it (``item_ids[i]`` is the id of item ``i``)."""
+    the theme uses that id) and the page's items relevant to it with their scores (``item_ids[i]`` is the id of
+    item ``i``)."""
     out: list[list[Alias]] = [[] for _ in kept]
     for pos, k, reason, jac in sorted((pos, k, reason, jac) for k, page in enumerate(kept)
                                       for pos, reason, jac in page.aliases):
@@ -323,8 +324,9 @@ def alias_records(kept: Sequence[Kept], topics: Sequence[Topic], used: set[str],
             slug = f"{base}-{n}"
         used.add(slug)
         anchor = slug if slug not in RESERVED_IDS else f"topic-{slug}"
-        page = kept[k]
-        on_page = page.members[np.isin(page.members, page.alias_items[pos])]
+        page, own = kept[k], kept[k].alias_items[pos]
+        score_of = dict(zip(own.passing.tolist(), own.scores.tolist()))
+        on_page = [i for i in page.members.tolist() if i in score_of]
         out[k].append(Alias(topic.text, slug, anchor, topic.category, reason, jac,
-                            tuple(item_ids[i] for i in on_page.tolist())))
+                            tuple(item_ids[i] for i in on_page), tuple(round(score_of[i], 4) for i in on_page)))
     return [tuple(a) for a in out]

@@ -94,6 +94,7 @@ class Alias:
     reason: AliasReason
     jaccard: float = 0.0
     item_ids: tuple[str, ...] = ()  # the page's items that are relevant to this topic, in page order
+    scores: tuple[float, ...] = ()  # their relevance to this topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,13 +82,13 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
 
 def with_aliases(collections: Sequence[Collection]) -> tuple[list[Collection], np.ndarray]:
     """The collections, then one link target per alias line (slug ``<slug>#<anchor>``, its topic and category,
-    the page's items relevant to it as members); and for each the index of the page it lands on."""
+    the page's items relevant to it as members, with their relevance to it); and for each the index of the page
+    it lands on."""
     targets, page_of = list(collections), list(range(len(collections)))
     for n, c in enumerate(collections):
-        score = dict(zip(c.item_ids, c.scores)) if len(c.scores) == len(c.item_ids) else {}
         for a in c.aliases:
             targets.append(Collection(urls.alias_key(c.slug, a.anchor), a.topic, a.category, c.hub, a.item_ids,
-                                      tuple(score.get(i, 0.5) for i in a.item_ids)))
+                                      a.scores))
             page_of.append(n)
     return targets, np.asarray(page_of, np.int64)
 
