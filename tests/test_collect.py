@@ -127,8 +127,10 @@ def test_a_duplicate_becomes_an_alias_line_of_the_stronger():
     weak = topic("formal shoes for men", items, "description", source=men[:1])  # every men's formal shoe is black
     cols, dropped, stats = run([strong, weak], items, min_items=6)
     assert [c.topic for c in cols] == ["black formal shoes for men"] and not dropped
-    assert cols[0].aliases == (Alias("formal shoes for men", "formal-shoes-for-men", "formal-shoes-for-men",
-                                     "description", "duplicate", 1.0, cols[0].item_ids),)
+    (alias,) = cols[0].aliases
+    assert alias == Alias("formal shoes for men", "formal-shoes-for-men", "formal-shoes-for-men", "description",
+                          "duplicate", 1.0, cols[0].item_ids, alias.scores)
+    assert len(alias.scores) == 9 and all(s >= 0.5 for s in alias.scores)  # its own relevance to each item
     assert stats["aliases"] == 1 and stats["aliases_duplicate"] == 1 and stats["collections"] == 1
 
 

@@ -214,7 +214,7 @@ def test_geo_results(tmp_path):
         (row,) = store.geo.collections()
         assert row.aliases == ({"topic": "red dresses for parties", "slug": "red-dresses-for-parties",
                                 "anchor": "red-dresses-for-parties", "category": "use_case",
-                                "reason": "same_as_base", "jaccard": 0.75, "item_ids": []},)
+                                "reason": "same_as_base", "jaccard": 0.75, "item_ids": [], "scores": []},)
         assert row.filed_from == "Frocks"
         assert store.geo.queries() == [("a", "red dress", "description")]
         assert store.geo.links("collection") == [("/item/a/", "/topic/red-dresses/", "collection")]
