@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from sitegen.distribute.annotate import annotate, annotation_mix
@@ -99,3 +101,31 @@ def test_the_configured_threshold_decides_which_nearby_topics_are_relevant():
     strict = annotate(items, cols, vecs, tvs, LinkSection(), mix, CollectSection(threshold=0.8))
     assert len(default["i0"]) == 5
     assert len(strict["i0"]) == 3
+
+
+def test_alias_lines_are_annotations_at_their_anchor_and_a_page_is_linked_once():
+    from dataclasses import replace
+
+    from sitegen.core.models import Alias
+
+    items, vecs, cols, tvs = fixture(seed=1)
+    pages = [c for c in cols if c.category != "use_case"]  # the use cases became lines on description pages
+    for n, c in enumerate(pages):
+        if c.category == "description":
+            alias = Alias(f"zork use {n}", f"zork-use-{n}", f"zork-use-{n}", "use_case", "same_as_base", 0.8,
+                          c.item_ids)
+            pages[n] = replace(c, aliases=(alias,))
+            tvs[f"{c.slug}#zork-use-{n}"] = tvs[c.slug]
+    ann = annotate(items, pages, vecs, tvs, LinkSection(), MIX)
+    keys = {c.slug for c in pages} | {f"{c.slug}#{a.anchor}" for c in pages for a in c.aliases}
+    assert all(k in keys for v in ann.values() for k in v)
+    assert any("#" in k for v in ann.values() for k in v)
+    twice = 0
+    for v in ann.values():
+        landing = Counter(k.split("#")[0] for k in v)
+        assert max(landing.values()) <= 2 and len(set(v)) == len(v), v  # a page at most twice, a line once
+        twice += max(landing.values()) == 2
+        assert 3 <= len(v) <= 5
+    assert 0 < twice < len(ann)
+    mix = annotation_mix(ann, pages)  # an alias line counts as a use case
+    assert all(abs(mix[c] - MIX[c]) <= 0.05 for c in MIX), mix

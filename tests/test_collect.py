@@ -11,7 +11,7 @@ import pytest
 from sitegen.aggregate.collect import Lexicon, collect, make_topics, topic_key
 from sitegen.core.config import CollectSection, IndexSection
 from sitegen.engines.index import build_index
-from sitegen.core.models import Item, Query, Topic
+from sitegen.core.models import Alias, Item, Query, Topic
 from sitegen.aggregate.summary import summarise
 
 DIM = 64
@@ -120,15 +120,83 @@ def test_max_items_caps_members():
     assert len(cols[0].item_ids) == 6
 
 
-def test_duplicates_dropped_with_the_slug_of_the_stronger():
+def test_a_duplicate_becomes_an_alias_line_of_the_stronger():
     items = catalog()
     men = [i.id for i in items if "Men Black Formal" in i.title]
-    strong = topic("black formal shoes for men", items, source=men[:5])
-    weak = topic("formal shoes for men", items, source=men[:1])  # same items: every men's formal shoe is black
+    strong = topic("black formal shoes for men", items, "description", source=men[:5])
+    weak = topic("formal shoes for men", items, "description", source=men[:1])  # every men's formal shoe is black
     cols, dropped, stats = run([strong, weak], items, min_items=6)
-    assert [c.topic for c in cols] == ["black formal shoes for men"]
-    assert [(d.topic, d.reason) for d in dropped] == [("formal shoes for men", "duplicate_of:black-formal-shoes-for-men")]
-    assert stats["dropped_duplicate_of"] == 1
+    assert [c.topic for c in cols] == ["black formal shoes for men"] and not dropped
+    (alias,) = cols[0].aliases
+    assert alias == Alias("formal shoes for men", "formal-shoes-for-men", "formal-shoes-for-men", "description",
+                          "duplicate", 1.0, cols[0].item_ids, alias.scores)
+    assert len(alias.scores) == 9 and all(s >= 0.5 for s in alias.scores)  # its own relevance to each item
+    assert stats["aliases"] == 1 and stats["aliases_duplicate"] == 1 and stats["collections"] == 1
+
+
+def test_overlap_below_the_threshold_keeps_both_pages():
+    items = catalog()
+    men = [i.id for i in items if "Men Black Formal" in i.title]
+    women = [i.id for i in items if "Women Black Formal" in i.title]
+    topics = [topic("black formal shoes", items, "description", source=men[:5]),
+              topic("black formal shoes for women", items, "description", source=women[:1])]
+    cols, _, _ = run(topics, items, min_items=6)  # 8 of the 17: Jaccard 0.47
+    assert [c.topic for c in cols] == ["black formal shoes", "black formal shoes for women"]
+    assert all(not c.aliases for c in cols)
+    one, _, _ = run(topics, items, min_items=6, duplicate_jaccard=0.4)
+    assert [c.topic for c in one] == ["black formal shoes"] and one[0].aliases[0].jaccard == pytest.approx(8 / 17, abs=1e-3)
+
+
+def test_a_style_topic_with_the_items_of_its_base_is_a_line_on_the_base_page():
+    items = catalog()
+    men = [i.id for i in items if "Men Black Formal" in i.title]
+    styled = topic("black formal shoes for men", items, "style", source=men[:5])  # heavier than its base
+    base = topic("formal shoes for men", items, "description", source=men[:1])
+    cols, dropped, stats = run([styled, base], items, min_items=6)
+    assert [c.topic for c in cols] == ["formal shoes for men"] and not dropped
+    (alias,) = cols[0].aliases
+    assert (alias.topic, alias.reason, alias.anchor) == ("black formal shoes for men", "same_as_base",
+                                                         "black-formal-shoes-for-men")
+    assert stats["aliases_same_as_base"] == 1
+
+
+def test_a_use_case_topic_gets_a_page_only_when_its_items_differ_from_its_base():
+    items = catalog()
+    shoes = [i.id for i in items if "Shoes" in i.title]
+    base = topic("shoes", items, "description", source=shoes[:2])
+    men = topic("shoes for men", items, "use_case", source=shoes[2:8])  # 17 of the 25 shoes are men's
+    casual = topic("casual shoes for the weekend", items, "use_case", source=shoes[8:9])
+    cols, _, _ = run([men, base, casual], items, min_items=6)
+    assert [c.topic for c in cols] == ["shoes", "casual shoes for the weekend"]
+    assert [(a.topic, a.reason, a.jaccard) for a in cols[0].aliases] == [("shoes for men", "same_as_base", 0.68)]
+    assert len(cols[0].item_ids) == 25 and len(cols[1].item_ids) == 8  # 8 of the 25 shoes: a page of its own
+    assert not cols[1].aliases
+
+
+def test_each_collection_is_filed_under_the_hub_of_most_of_its_items():
+    items = catalog()
+    topics = [Topic("brown casual shoes", "description", "Formal Shoes", (items[0].id,), 1.0),
+              Topic("black formal shoes", "description", "Formal Shoes", (items[0].id,), 1.0)]
+    cols, _, stats = run(topics, items, min_items=6)
+    by_topic = {c.topic: c for c in cols}
+    assert (by_topic["brown casual shoes"].hub, by_topic["brown casual shoes"].filed_from) == ("Casual Shoes",
+                                                                                               "Formal Shoes")
+    assert (by_topic["black formal shoes"].hub, by_topic["black formal shoes"].filed_from) == ("Formal Shoes", "")
+    assert stats["refiled"] == 1
+
+
+def test_published_items_of_two_pages_never_overlap_half():
+    items = catalog()
+    shoes = [i.id for i in items if "Shoes" in i.title]
+    topics = [topic("shoes", items, "description", source=shoes[:6]), topic("black shoes", items, "style"),
+              topic("formal shoes", items, "description"), topic("shoes for men", items, "use_case"),
+              topic("casual shoes", items, "description")]
+    cols, _, _ = run(topics, items, min_items=4, max_items=8)
+    sets = [set(c.item_ids) for c in cols]
+    for a in range(len(sets)):
+        for b in range(a + 1, len(sets)):
+            assert len(sets[a] & sets[b]) / len(sets[a] | sets[b]) < 0.5, (cols[a].topic, cols[b].topic)
+    assert sum(len(c.aliases) for c in cols) + len(cols) == 5
 
 
 def test_near_duplicate_topics_merge_into_the_heavier():
@@ -151,8 +219,10 @@ def test_deterministic_and_collection_fields():
     cols = first[0]
     assert len({c.slug for c in cols}) == len(cols)
     for c in cols:
-        assert c.hub == "Formal Shoes" and c.category == "style" and c.summary
+        assert c.category == "style" and c.summary
         assert c.summary.startswith(f"{len(c.item_ids)} items")
+        hubs = [next(i.category for i in items if i.id == m) for m in c.item_ids]
+        assert c.hub == max(set(hubs), key=hubs.count)
 
 
 def test_source_items_belong_when_they_pass():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.learn.evaluate import Truth, collection_precision, format_eval, subset
+from sitegen.learn.evaluate import Truth, collection_precision, duplicate_pairs, format_eval, majority_filing, subset
 from sitegen.core.models import Collection
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -53,6 +53,25 @@ def test_precision_needs_every_named_value():
     assert got["precision_by_field"]["gender"] == 0.5
     assert got["worst"][0]["topic"] == "blue shirts"
     assert truth.matches("5", {"gender": {"unisex"}}) and not truth.matches("5", {"gender": {"men"}})
+
+
+def test_duplicate_pairs_on_published_items():
+    cols = [coll("a", "123456"), coll("b", "12345x"), coll("c", "1234yz"), coll("d", "789")]
+    got = duplicate_pairs(cols)  # a-b 5/7, a-c 4/8 (exactly half), b-c 4/8; d shares nothing
+    assert got["pairs"] == 3 and got["collections_in_pairs"] == 3 and got["share"] == 0.75
+    assert got["worst"][0] == {"a": "a", "b": "b", "jaccard": round(5 / 7, 3)}
+    assert duplicate_pairs(cols, 0.6)["share"] == 0.5 and duplicate_pairs([])["share"] == 0.0
+
+
+def test_majority_filing_counts_ties_for_every_tied_hub():
+    hubs = {"1": "Shoes", "2": "Shoes", "3": "Bags", "4": "Bags", "5": "Belts"}
+    cols = [coll("x", "123"), coll("y", "345"), coll("z", "1234")]  # hub "x" everywhere: all misfiled
+    assert majority_filing(cols, hubs.__getitem__)["share"] == 0.0
+    cols = [Collection("x", "x", "style", "Shoes", tuple("123")), Collection("y", "y", "style", "Shoes", tuple("345")),
+            Collection("z", "z", "style", "Bags", tuple("1234"))]
+    got = majority_filing(cols, hubs.__getitem__)
+    assert got["share"] == round(2 / 3, 4) and got["misfiled"] == 1
+    assert got["worst"] == [{"topic": "y", "hub": "Shoes", "majority": "Bags", "share": round(2 / 3, 3)}]
 
 
 def test_subset_is_seeded_and_in_order():

@@ -17,7 +17,7 @@ from sitegen.core import urls
 from sitegen.core.config import Config, SiteSection
 from sitegen.publish.media import make_thumbnails
 from sitegen.core.models import Collection, Hub, Item, Site
-from sitegen.distribute.plan import plan_site
+from sitegen.distribute.plan import link_graph, plan_site
 from sitegen.publish.render import clip, render_site, title_tag
 from sitegen.ingest.textpages import load_text_pages
 
@@ -434,3 +434,77 @@ def test_title_helpers():
     assert clip("one two three four", 12) == "one two…"
     t = title_tag("A very long product title that goes on and on about its fabric and cut", "Shop")
     assert len(t) <= 60 and t.endswith("… | Shop")
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Nesting(HTMLParser):
+    """Every element closed in order (no stray or missing end tags); the path of open elements at each tag."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, dict]] = []
+        self.errors: list[str] = []
+        self.paths: list[tuple[str, dict, tuple]] = []
+        self.feed(text)
+        self.errors += [f"unclosed <{t}>" for t, _ in self.stack]
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.paths.append((tag, attrs, tuple(self.stack)))
+        if tag not in VOID:
+            self.stack.append((tag, attrs))
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1][0] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1][0] if self.stack else 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def test_alias_lines_on_the_collection_page(tmp_path):
+    from dataclasses import replace
+
+    from sitegen.core.models import Alias
+
+    site, cfg = make_site(tmp_path, pages=False)
+    aliases = (Alias("bags for travel", "bags-for-travel", "bags-for-travel", "use_case", "same_as_base", 0.81),
+               Alias("related <b>", "related-b", "related-b", "description", "duplicate", 0.6),
+               Alias("images", "images", "topic-images", "description", "duplicate", 0.55))
+    site.collections[1] = replace(site.collections[1], aliases=aliases)
+    bag = next(i for i in site.items if i.id in site.collections[1].item_ids and i.category == "Bags")
+    site.annotations[bag.id] = ("how-to-style-bags#bags-for-travel", "red-and-black-looks")
+    _, _, plan, records = build(tmp_path, site_cfg=(site, cfg))
+    text, page = read(tmp_path / "out", "/topic/how-to-style-bags/")
+    nesting = Nesting(text)
+    assert not nesting.errors
+    lines = [(a["id"], stack) for tag, a, stack in nesting.paths if tag == "li" and a.get("id")]
+    assert [i for i, _ in lines] == ["bags-for-travel", "related-b", "topic-images"]
+    for _, stack in lines:  # a line in the page head, under its own heading
+        assert [t for t, _ in stack[-3:]] == ["header", "div", "ul"]
+        assert stack[-2][1].get("class") == "aliases" and stack[-3][1].get("class") == "page-head"
+    assert '<li id="bags-for-travel">Bags for travel</li>' in text
+    assert '<li id="related-b">Related &lt;b&gt;</li>' in text
+    assert "Also covers" in page.texts("h2")
+    ids = [a["id"] for _, a in page.tags if "id" in a]
+    assert len(ids) == len(set(ids)) and "images" in ids  # the theme's own id and the alias anchor differ
+    about = nodes(graph_of(page), "CollectionPage")[0]["about"]
+    assert about["alternateName"] == ["Bags for travel", "Related <b>", "Images"]
+    # an alias is a line, not a page: no record, no link to a page of its own
+    assert not [r for r in records if r.path.startswith("/topic/bags-for-travel")]
+    for r in records:
+        assert "/topic/bags-for-travel/" not in (tmp_path / "out" / urls.output_file(r.path)).read_text()
+    _, other = read(tmp_path / "out", "/topic/red-and-black-looks/")
+    assert "Also covers" not in other.texts("h2")
+    # an annotation may be an alias line: the item page links the page at the line's anchor, named by its topic
+    text, item_page = read(tmp_path / "out", urls.item_url(bag.slug))
+    assert '<a href="/topic/how-to-style-bags/#bags-for-travel">Bags for travel <span class="count">6</span></a>' \
+        in text
+    item_plan = plan.by_path()[urls.item_url(bag.slug)]
+    assert ("/topic/how-to-style-bags/#bags-for-travel", "collection") in plan.links(item_plan)
+    graph = link_graph(plan)
+    assert graph.has_edge(urls.item_url(bag.slug), "/topic/how-to-style-bags/")  # the link graph is of pages
+    assert not [n for n in graph if "#" in n]
+    keywords = graph_of(item_page)["@graph"][-1]["keywords"]
+    assert keywords.startswith("bags for travel, red and black looks")

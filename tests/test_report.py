@@ -11,11 +11,11 @@ import pytest
 
 from sitegen.audit.check import Finding
 from sitegen.core.config import Config
-from sitegen.core.models import Collection, ImageEntry, PageRecord, Rejection
+from sitegen.core.models import Alias, Collection, ImageEntry, PageRecord, Rejection
 from sitegen.audit.report import SITEMAP_ROWS, report_dir, write_report
 from sitegen.store.db import Store
 
-SECTIONS = ["overview", "findings", "changes", "sitemap", "rejected", "dropped", "topics", "links"]
+SECTIONS = ["overview", "findings", "changes", "sitemap", "rejected", "dropped", "gates", "topics", "links"]
 SUMMARY = {"items_read": 12, "items_accepted": 10, "rejected_by_reason": {"missing_title": 1, "corrupt_image": 1},
            "pages_by_kind": {"home": 1, "hub": 1, "collection": 2, "item": 10, "page": 1},
            "pages_written": 15, "pages_unchanged": 0,
@@ -83,9 +83,13 @@ def fill_store(path: Path, *, n_pages: int = 15) -> tuple[Store, int]:
     store.geo.record_dropped(run, "topic", [("blue dresses", "thin", "2 items (need 6)", ""),
                                             ("green frocks", "duplicate_of:green-dresses", "", "")])
     store.geo.replace_collections([Collection("green-dresses", "green dresses", "description", "Dresses",
-                                              tuple("abcdef")),
+                                              tuple("abcdef"), filed_from="Frocks"),
                                    Collection("office-looks", "office looks", "use_case", "Dresses",
-                                              tuple("abcdefg"))], [])
+                                              tuple("abcdefg"),
+                                              aliases=(Alias("old topic", "old-topic", "old-topic", "use_case",
+                                                             "same_as_base", 0.8571),
+                                                       Alias("office dresses", "office-dresses", "office-dresses",
+                                                             "description", "duplicate", 0.6)))], [])
     paths = [r.path for r in records if r.kind != "report"]
     store.geo.replace_links([], {p: 0.5 / (n + 1) for n, p in enumerate(paths)})
     return store, run
@@ -129,6 +133,29 @@ def test_report_renders_sections_verdict_and_change_list(tmp_path):
     assert data["verdict"] == {"ok": False, "errors": 1, "warnings": 1, "info": 0}
     assert data["findings"]["rows"][0]["code"] == "broken_link"
     assert {c["change"] for c in data["changes"]} == {"added", "removed", "retitled", "modified"}
+
+
+def test_report_lists_aliases_refiled_collections_and_where_a_removed_page_went(tmp_path):
+    path, doc = write(tmp_path, [])
+    text = doc.plain
+    assert "2 topics are aliases" in text and "1 collections are filed under" in text
+    assert "Aliases (2: duplicate 1, same_as_base 1)" in text
+    assert "/topic/office-looks/#old-topic" in doc.links and "/topic/office-looks/#office-dresses" in doc.links
+    assert "office dresses office looks duplicate 0.60" in text and "old topic office looks same_as_base 0.86" in text
+    assert "Re-filed collections (1)" in text and "green dresses Frocks Dresses" in text
+    # the removed page of a topic that is now an alias says where its line is (no redirect, no link to the page)
+    assert "Old topic – now a line on /topic/office-looks/#old-topic" in text
+    assert "/topic/old-topic/" not in doc.links
+    data = json.loads((path.parent / "report.json").read_text())
+    assert data["overview"]["aliases"] == 2 and data["overview"]["refiled"] == 1
+    assert data["overview"]["topics_considered"] == 2 + 2 + 2  # collections + aliases + dropped topics
+    assert [(a["topic"], a["canonical"], a["reason"], a["jaccard"]) for a in data["gates"]["aliases"]] == [
+        ("office dresses", "office looks", "duplicate", 0.6), ("old topic", "office looks", "same_as_base", 0.8571)]
+    assert data["gates"]["refiled"] == [{"topic": "green dresses", "path": "/topic/green-dresses/", "from": "Frocks",
+                                         "to": "Dresses"}]
+    removed = next(c for c in data["changes"] if c["change"] == "removed")["rows"]
+    assert removed == [{"path": "/topic/old-topic/", "old": "Old topic", "new": "", "alias_on":
+                        "/topic/office-looks/#old-topic"}]
 
 
 def test_clean_build_is_ready_to_publish(tmp_path):

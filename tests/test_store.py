@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from sitegen.cli.main import main
 from sitegen.core.errors import StoreError, StoreLockedError
-from sitegen.core.models import Collection, ImageEntry, Item, PageRecord, Query, Rejection
+from sitegen.core.models import Alias, Collection, ImageEntry, Item, PageRecord, Query, Rejection
 from sitegen.store.db import Store
 from sitegen.store.repository import Repository
 
@@ -58,7 +58,8 @@ def page(path: str, lastmod: str = "2026-01-01T00:00:00Z") -> PageRecord:
 
 # -- repositories and migrations ---------------------------------------------------------------------------
 
-CURRENT = {**{owner: 1 for owner in OWNERS}, "pages": 2}  # pages 1 -> 2: the stash of a build not yet live
+CURRENT = {**{owner: 1 for owner in OWNERS}, "pages": 2, "geo": 2}  # pages 1 -> 2: the stash of a build not yet
+# live; geo 1 -> 2: the aliases and the filing of collections
 
 
 def test_every_owner_has_its_version_and_reopens(tmp_path):
@@ -198,7 +199,10 @@ def test_items_are_replaced_with_the_builds_items(tmp_path):
 
 
 def test_geo_results(tmp_path):
-    collections = [Collection("red-dresses", "red dresses", "description", "Dresses", ("a", "b"), (0.9, 0.81234))]
+    alias = Alias("red dresses for parties", "red-dresses-for-parties", "red-dresses-for-parties", "use_case",
+                  "same_as_base", 0.75)
+    collections = [Collection("red-dresses", "red dresses", "description", "Dresses", ("a", "b"), (0.9, 0.81234),
+                              aliases=(alias,), filed_from="Frocks")]
     queries = [Query("a", "red dress", "description", "template", 1.0)]
     with Store(tmp_path / "site.duckdb") as store:
         store.geo.replace_collections(collections, queries)
@@ -207,6 +211,11 @@ def test_geo_results(tmp_path):
         store.geo.record_dropped(3, "topic", [("thin topic", "thin", "2 items", "")])
         assert [(c.slug, c.category, c.item_ids) for c in store.geo.collections()] == [
             ("red-dresses", "description", ("a", "b"))]
+        (row,) = store.geo.collections()
+        assert row.aliases == ({"topic": "red dresses for parties", "slug": "red-dresses-for-parties",
+                                "anchor": "red-dresses-for-parties", "category": "use_case",
+                                "reason": "same_as_base", "jaccard": 0.75, "item_ids": [], "scores": []},)
+        assert row.filed_from == "Frocks"
         assert store.geo.queries() == [("a", "red dress", "description")]
         assert store.geo.links("collection") == [("/item/a/", "/topic/red-dresses/", "collection")]
         assert store.geo.pagerank() == [("/item/a/", 0.4), ("/", 0.6)]

@@ -16,11 +16,14 @@ A topic (a de-duplicated predicted query) becomes a collection when enough catal
    needs an ethnic bag), and is left to the embedding when none has;
 4. candidates scoring >= ``threshold`` pass; fewer than ``min_items`` -> "thin";
 5. near-duplicate topics (topic cosine >= 0.9 and compatible catalog words) merge into the heavier one;
-   a collection whose relevant items mostly repeat a stronger one (Jaccard >= ``duplicate_jaccard``, whatever
-   the query category: two pages showing the same images are duplicate content to a search engine) is dropped
-   as "duplicate_of:<slug>"; the rest keep their best ``max_items`` items (half by score, the rest preferring items no
-   stronger collection shows yet, so similar pages do not all show the same items). In a use-case topic the
-   purpose ("... for school projects") is left to the embedding, except a gender.
+6. the quality gates (``gates.py``): a topic whose items mostly repeat a stronger page's (Jaccard >=
+   ``duplicate_jaccard`` on the relevant or on the shown items, whatever the query category: two pages showing
+   the same images are duplicate content to a search engine), or a use-case / style topic whose items are its
+   base topic's, becomes an *alias*: a line with an anchor on that page (``Collection.aliases``), no page of its
+   own. The rest keep their best ``max_items`` items (half by score, the rest preferring items no stronger
+   collection shows yet, so similar pages do not all show the same items) and are filed under the hub holding
+   most of them. In a use-case topic the purpose ("... for school projects") is left to the embedding, except
+   a gender.
 
 Every dropped topic is returned with its reason. Deterministic: same inputs, same output.
 """
@@ -38,6 +41,7 @@ import numpy as np
 from sitegen.core import urls
 from sitegen.core.config import CollectSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, DroppedTopic, Item, Query, Topic
+from sitegen.aggregate.gates import Candidate, alias_records, apply_gates
 from sitegen.aggregate.relevance import CatalogView, TopicEvidence, make_scorer
 from sitegen.aggregate.summary import summarise
 from sitegen.core import text as core_text
@@ -277,14 +281,6 @@ def make_topics(items: Sequence[Item], queries: Sequence[Query], hub_of: Callabl
     return topics
 
 
-@dataclass
-class _Candidate:
-    pos: int  # position in the topics list
-    checked: tuple[str, ...]
-    passing: np.ndarray  # item indices, best first
-    scores: np.ndarray
-
-
 def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[Item], item_vectors: np.ndarray,
             index, cfg: CollectSection, *, hub_of: Callable[[Item], str],
             item_text: Callable[[Item], str] | None = None,
@@ -329,7 +325,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
 
     # 2-4. retrieve, score, threshold
     k = min(cfg.candidates, len(items))
-    viable: list[_Candidate] = []
+    viable: list[Candidate] = []
     for start in range(0, len(searched), _BATCH):
         batch = searched[start:start + _BATCH]
         ids, sims = index.query(topic_vectors[batch], k) if k > 0 else (np.zeros((len(batch), 0), np.int64), None)
@@ -360,7 +356,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
                 continue
             cand, scores = cand[keep], scores[keep]
             order = np.lexsort((cand, -scores))
-            viable.append(_Candidate(pos, checked, cand[order], scores[order]))
+            viable.append(Candidate(pos, checked, cand[order], scores[order]))
         if progress is not None:
             progress(min(start + _BATCH, len(searched)), len(searched))
 
@@ -369,71 +365,51 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     viable, merged = _merge(viable, topics, topic_vectors)
     dropped.extend(merged)
 
-    kept: list[tuple[_Candidate, np.ndarray, np.ndarray]] = []
-    postings: dict[int, list[int]] = {}  # item -> kept collections it passes for
-    shown = np.zeros(len(items), np.int32)
-    limit = cfg.max_collections or len(viable)
-    for cand in viable:
-        topic = topics[cand.pos]
-        overlap: Counter = Counter()
-        for i in cand.passing.tolist():
-            overlap.update(postings.get(i, ()))
-        dup = None
-        for j, inter in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0])):
-            other = kept[j][0]
-            if inter / (len(cand.passing) + len(other.passing) - inter) >= cfg.duplicate_jaccard:
-                dup = j
-                break
-        if dup is not None:
-            dropped.append(DroppedTopic(topic.text, f"duplicate_of:{topics[kept[dup][0].pos].text}",
-                                        "its relevant items mostly repeat a stronger collection"))
-            continue
-        if len(kept) >= limit:
-            dropped.append(DroppedTopic(topic.text, "max_collections", f"collect.max_collections = {limit}"))
-            continue
-        members, member_scores = _select(cand, cfg.max_items, shown)
-        shown[members] += 1
-        for i in cand.passing.tolist():
-            postings.setdefault(i, []).append(len(kept))
-        kept.append((cand, members, member_scores))
+    kept, gated = apply_gates(viable, topics, analysed, [hub_of(it) for it in items],
+                              threshold=cfg.duplicate_jaccard, max_items=cfg.max_items,
+                              max_collections=cfg.max_collections)
+    dropped.extend(gated)
 
-    # slugs in topic order; duplicate_of reasons name the slug of the stronger collection
-    kept.sort(key=lambda km: km[0].pos)
-    slug_of_topic: dict[str, str] = {}
+    # slugs in topic order (the pages first: an alias never moves a page's slug), then the aliases'
+    kept.sort(key=lambda k: k.cand.pos)
     used: set[str] = set()
-    collections: list[Collection] = []
-    for cand, members, member_scores in kept:
-        topic = topics[cand.pos]
-        base = urls.slugify(topic.text) or "topic"
+    slugs = []
+    for page in kept:
+        base = urls.slugify(topics[page.cand.pos].text) or "topic"
         slug, n = base, 1
         while slug in used:
             n += 1
             slug = f"{base}-{n}"
         used.add(slug)
-        slug_of_topic[topic.text] = slug
-        member_items = [items[i] for i in members.tolist()]
-        collections.append(Collection(slug=slug, topic=topic.text, category=topic.category, hub=topic.hub,
+        slugs.append(slug)
+    collections: list[Collection] = []
+    for page, slug, aliases in zip(kept, slugs, alias_records(kept, topics, used, [it.id for it in items])):
+        topic = topics[page.cand.pos]
+        member_items = [items[i] for i in page.members.tolist()]
+        collections.append(Collection(slug=slug, topic=topic.text, category=topic.category, hub=page.hub,
                                       item_ids=tuple(it.id for it in member_items),
-                                      scores=tuple(round(float(s), 4) for s in member_scores),
-                                      summary=summarise(topic.text, member_items, colours=None)))
-    dropped = [DroppedTopic(d.topic, "duplicate_of:" + slug_of_topic[d.reason.split(":", 1)[1]], d.detail)
-               if d.reason.startswith("duplicate_of:") else d for d in dropped]
+                                      scores=tuple(round(float(s), 4) for s in page.scores),
+                                      summary=summarise(topic.text, member_items, colours=None),
+                                      aliases=aliases, filed_from=topic.hub if page.hub != topic.hub else ""))
     order = {t.text: n for n, t in enumerate(topics)}
     dropped.sort(key=lambda d: order.get(d.topic, len(order)))
 
     covered = len({i for c in collections for i in c.item_ids})
+    aliases = [a for c in collections for a in c.aliases]
     reasons = Counter(d.reason.split(":", 1)[0] for d in dropped)
     stats = {"topics": len(topics), "searched": len(searched), "collections": len(collections),
              **{f"collections_{q}": sum(1 for c in collections if c.category == q) for q in QUERY_CATEGORIES},
              "dropped": len(dropped), **{f"dropped_{r}": n for r, n in sorted(reasons.items())},
+             "aliases": len(aliases), **{f"aliases_{r}": n for r, n in sorted(Counter(a.reason for a in aliases).items())},
+             "refiled": sum(1 for c in collections if c.filed_from),
              "items_covered": covered, "coverage": round(covered / len(items), 4) if items else 0.0,
              "mean_items": round(sum(len(c.item_ids) for c in collections) / len(collections), 2) if collections else 0.0,
              "seconds": round(time.perf_counter() - t0, 3)}
     return collections, dropped, stats
 
 
-def _merge(viable: list[_Candidate], topics: Sequence[Topic], vectors: np.ndarray
-           ) -> tuple[list[_Candidate], list[DroppedTopic]]:
+def _merge(viable: list[Candidate], topics: Sequence[Topic], vectors: np.ndarray
+           ) -> tuple[list[Candidate], list[DroppedTopic]]:
     """Drop a topic whose vector is >= MERGE_COSINE to a stronger kept one, when the catalog words of one are
     a subset of the other's ("black shirts for men" and "men's black shirts", not "... for women")."""
     if not viable:
@@ -460,17 +436,3 @@ def _merge(viable: list[_Candidate], topics: Sequence[Topic], vectors: np.ndarra
                                                 f"topic cosine {float(sims[r, i]):.3f}"))
                     break
     return [c for c, a in zip(viable, alive) if a], dropped
-
-
-def _select(cand: _Candidate, max_items: int, shown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The collection's items: all when they fit; else the best half by score, then the best of the items no
-    stronger collection shows yet, then the rest by score. Returned best score first."""
-    if len(cand.passing) <= max_items:
-        return cand.passing, cand.scores
-    head = max_items // 2
-    rest = np.arange(head, len(cand.passing))
-    fresh = rest[shown[cand.passing[rest]] == 0]
-    seen = rest[shown[cand.passing[rest]] > 0]
-    chosen = np.concatenate([np.arange(head), fresh, seen])[:max_items]
-    chosen.sort()  # positions in the score order
-    return cand.passing[chosen], cand.scores[chosen]

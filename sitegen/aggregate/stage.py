@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from sitegen.core import urls
 from sitegen.core.models import Collection, Item, Site
 from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
@@ -20,7 +21,7 @@ from sitegen.represent.stage import Represented
 @dataclass(frozen=True)
 class Collected:
     collections: list[Collection]
-    topic_vectors: dict[str, np.ndarray]  # collection slug -> its topic's vector
+    topic_vectors: dict[str, np.ndarray]  # collection slug (or alias key) -> its topic's vector
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     by_text = {t.text: v for t, v in zip(topics, vectors)}
     topic_vectors = {c.slug: by_text[c.topic] if c.topic in by_text else ctx.embedder.encode([c.topic])[0]
                      for c in collections}
+    topic_vectors.update({urls.alias_key(c.slug, a.anchor): by_text[a.topic]
+                          for c in collections for a in c.aliases if a.topic in by_text})
     ctx.counters["collections"] = len(collections)
     return Collected(list(collections), topic_vectors)
 

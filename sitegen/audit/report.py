@@ -7,9 +7,10 @@ opened from disk, the inline script points them at the built files instead.
 
 One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript; one tiny inline script filters
 the sitemap table and, from disk, rewrites the site links): the verdict, overview counts and stage timings, what
-changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, topics by
-query category, link equity (PageRank histogram and the weakest pages as server-side SVG), the relevance
-judgments (grades per source and rater, the raters' agreement as quadratic-weighted kappa) and the audit
+changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, the
+collection quality gates (aliases, re-filed collections), topics by query category, link equity (PageRank
+histogram and the weakest pages as server-side SVG), the relevance judgments (grades per source and rater, the
+raters' agreement as quadratic-weighted kappa) and the audit
 findings. ``noindex``.
 Tables are capped (the sitemap listing at 5,000 rows) with a note, so a 50k-page site gives a page a browser opens.
 """
@@ -122,10 +123,14 @@ def weakest_svg(rows: list[tuple[str, float]], n_pages: int, *, width: int = 640
     return Markup("".join(parts))
 
 
-def _changes(store: Store, run_id: int) -> list[dict]:
+def _changes(store: Store, run_id: int, now_alias: dict[str, str]) -> list[dict]:
+    """The change list by kind; a removed collection page whose topic is now an alias says where it is listed."""
     groups: dict[str, list] = defaultdict(list)
     for path, change, old, new in store.pages.changes(run_id):
-        groups[change].append({"path": path, "old": old or "", "new": new or ""})
+        row = {"path": path, "old": old or "", "new": new or ""}
+        if change == "removed" and path in now_alias:
+            row["alias_on"] = now_alias[path]
+        groups[change].append(row)
     order = list(CHANGE_LABELS) + sorted(set(groups) - set(CHANGE_LABELS))
     return [{"change": c, "label": CHANGE_LABELS.get(c, c.capitalize()), "count": len(groups[c]),
              "rows": groups[c]} for c in order if groups.get(c)]
@@ -155,6 +160,25 @@ def _judgments(store: Store) -> dict:
     from sitegen.learn.relevance.agreement import judgment_summary
 
     return judgment_summary(store.judgments.all())
+
+
+def _gates(store: Store) -> dict:
+    """The collection quality gates of the last build: topics that are aliases (a line and an anchor on another
+    collection's page: alias -> canonical, reason, Jaccard of their items) and collections filed under another
+    hub than their topic's (the hub holding most of their items: from -> to)."""
+    aliases, refiled = [], []
+    for c in store.geo.collections():
+        path = urls.collection_url(c.slug)
+        for a in c.aliases:
+            aliases.append({"topic": a["topic"], "slug": a["slug"], "canonical": c.topic, "path": path,
+                            "href": f"{path}#{a['anchor']}", "reason": a["reason"],
+                            "jaccard": float(a.get("jaccard", 0.0)), "was": urls.collection_url(a["slug"])})
+        if c.filed_from and c.filed_from != c.hub:
+            refiled.append({"topic": c.topic, "path": path, "from": c.filed_from, "to": c.hub})
+    aliases.sort(key=lambda a: (a["reason"], -a["jaccard"], a["topic"]))
+    refiled.sort(key=lambda r: (r["from"], r["to"], r["topic"]))
+    reasons = Counter(a["reason"] for a in aliases)
+    return {"aliases": aliases, "refiled": refiled, "alias_reasons": dict(sorted(reasons.items()))}
 
 
 def _findings(findings: list[Finding]) -> dict:
@@ -190,13 +214,15 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
     f = _findings(findings)
     dropped = _dropped(store, run_id)
     topics = _topics(store)
+    gates = _gates(store)
     n_coll = sum(t["count"] for t in topics)
     dropped_topics = sum(g["count"] for g in dropped if g["kind"] == "topic")
     overview = {
         "pages": sum(by_kind.values()), "pages_by_kind": by_kind, "in_sitemap": len(listed),
         "items_read": summary.get("items_read", 0), "items_accepted": summary.get("items_accepted", 0),
         "items_rejected": sum(rejected_by_reason.values()), "collections": n_coll,
-        "topics_considered": n_coll + dropped_topics, "topics_dropped": dropped_topics,
+        "topics_considered": n_coll + len(gates["aliases"]) + dropped_topics, "topics_dropped": dropped_topics,
+        "aliases": len(gates["aliases"]), "refiled": len(gates["refiled"]),
         "queries_dropped": sum(g["count"] for g in dropped if g["kind"] == "query"),
         "pages_written": summary.get("pages_written", 0), "pages_unchanged": summary.get("pages_unchanged", 0),
         "build_seconds": total_s, "build_human": _fmt_seconds(total_s),
@@ -209,10 +235,10 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
         "warnings": summary.get("warnings") or [],
         "sitemap": {"rows": sitemap, "total": len(listed), "capped": len(listed) > SITEMAP_ROWS,
                     "index_url": urls.absolute(base, "/sitemap.xml")},
-        "changes": _changes(store, run_id),
+        "changes": _changes(store, run_id, {a["was"]: a["href"] for a in gates["aliases"]}),
         "rejections": {"by_reason": rejected_by_reason.most_common(), "total": len(rejections),
                        "rows": [asdict(r) for r in rejections]},
-        "dropped": dropped, "topics": topics,
+        "dropped": dropped, "topics": topics, "gates": gates,
         "links": {"report": link_report or {}, "scored": len(pr),
                   "weakest": [{"path": p, "score": s, "ratio": s * len(pr)} for p, s in scored[:WEAKEST]]},
         "judgments": _judgments(store),

@@ -86,6 +86,7 @@ def _print_summary(result, cfg: Config) -> None:
     from rich.table import Table
 
     from sitegen.audit.report import report_dir
+    from sitegen.core import urls
 
     s = result.summary
     console = Console(stderr=False, highlight=False)
@@ -123,8 +124,14 @@ def _print_summary(result, cfg: Config) -> None:
     if "audit_errors" in c:
         console.print(f"audit: {c['audit_errors']} error(s), {c['audit_warnings']} warning(s); "
                       f"report: {report_dir(cfg) / 'index.html'} (sitegen report opens it)")
+    if c.get("collect_aliases") or c.get("collect_refiled"):
+        console.print(f"quality gates: {c.get('collect_aliases', 0)} topics are alias lines on another collection's "
+                      f"page, {c.get('collect_refiled', 0)} collections filed under their items' majority category")
+    now_alias = {urls.collection_url(a.slug): f"{urls.collection_url(col.slug)}#{a.anchor}"
+                 for col in (result.site.collections if result.site else ()) for a in col.aliases}
     for removed in s.pages_removed[:20]:
-        console.print(f"[yellow]removed page:[/yellow] {removed}")
+        line = f" (now a line on {now_alias[removed]})" if removed in now_alias else ""
+        console.print(f"[yellow]removed page:[/yellow] {removed}{line}")
     table = Table(title="time per stage", show_edge=False, pad_edge=False)
     table.add_column("stage")
     table.add_column("seconds", justify="right")

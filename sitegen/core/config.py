@@ -158,7 +158,7 @@ class CollectSection:
     min_items: int = field(default=6, metadata=_check(_positive, "must be > 0"))  # tau, content sufficiency
     max_items: int = field(default=48, metadata=_check(_positive, "must be > 0"))
     threshold: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))
-    duplicate_jaccard: float = field(default=0.8, metadata=_check(_unit, "must be between 0 and 1"))
+    duplicate_jaccard: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
     max_collections: int = field(default=0, metadata=NON_NEGATIVE)  # 0 = no cap
     topic_sources: list[str] = field(default_factory=lambda: ["queries"])  # registered topic sources, in order

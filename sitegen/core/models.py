@@ -76,22 +76,45 @@ class Topic:
     weight: float = 0.0  # how many items proposed it, or a reward
 
 
+AliasReason = Literal["duplicate", "same_as_base"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """A topic that has no page of its own because its items are (mostly) those of a collection: it is a line
+    on that collection's page, with an anchor. ``slug`` is the slug its page would have had, ``anchor`` the id of
+    its line (the slug, unless the page uses that id already); ``reason`` is ``duplicate`` (its items overlap the collection's with Jaccard >=
+    ``collect.duplicate_jaccard``) or ``same_as_base`` (a use-case or style topic whose items are those of its
+    base topic, the topic without its purpose or style words); ``jaccard`` is that overlap."""
+
+    topic: str
+    slug: str
+    anchor: str
+    category: QueryCategory
+    reason: AliasReason
+    jaccard: float = 0.0
+    item_ids: tuple[str, ...] = ()  # the page's items that are relevant to this topic, in page order
+    scores: tuple[float, ...] = ()  # their relevance to this topic
+
+
 @dataclass(frozen=True, slots=True)
 class Collection:
     slug: str
     topic: str
     category: QueryCategory
-    hub: str  # hub name
+    hub: str  # hub name: the hub holding most of its items
     item_ids: tuple[str, ...]
     scores: tuple[float, ...] = ()
     related: tuple[str, ...] = ()  # slugs of related collections
     summary: str = ""
+    aliases: tuple[Alias, ...] = ()  # topics shown as lines on this page, in topic order
+    filed_from: str = ""  # the hub its topic's source items suggested, when the majority of its items is elsewhere
 
 
 @dataclass(frozen=True, slots=True)
 class DroppedTopic:
     topic: str
-    reason: str  # "thin", "duplicate_of:<slug>", "below_threshold", ...
+    reason: str  # "thin", "too_few_candidates", "merged_into:<topic>", "max_collections", ...
     detail: str = ""
 
 

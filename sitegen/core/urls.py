@@ -31,7 +31,20 @@ def item_url(slug: str) -> str:
 
 
 def collection_url(slug: str) -> str:
-    return f"/topic/{slug}/"
+    """``/topic/<slug>/``; for an alias key ``<slug>#<anchor>`` (a line on that page) ``/topic/<slug>/#<anchor>``."""
+    slug, sep, anchor = slug.partition("#")
+    return f"/topic/{slug}/#{anchor}" if sep else f"/topic/{slug}/"
+
+
+def alias_key(slug: str, anchor: str) -> str:
+    """The key of an alias line (anchor ``anchor`` on the collection page ``slug``), where a collection slug may
+    stand (an item's annotations)."""
+    return f"{slug}#{anchor}"
+
+
+def page_path(url_path: str) -> str:
+    """The page a link lands on: the path without its ``#fragment``."""
+    return url_path.split("#", 1)[0]
 
 
 def text_page_url(slug: str) -> str:

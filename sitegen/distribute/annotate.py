@@ -7,6 +7,11 @@ Candidates for an item, best first:
    for the collection's size cap;
 3. only to reach ``annotations_min``: the nearest remaining topics, by the same (now sub-threshold) score.
 
+A topic that is an alias of a collection (a line on its page) is a candidate too, linked at its anchor
+(``<slug>#<anchor>``), with the page's items relevant to it as its members: the query mix of an item's links
+stays that of its queries though fewer topics have pages. An item page links one collection page at most
+``PER_PAGE`` (2) times: the page and one of its lines, or two lines.
+
 Then a greedy global pass balances the query categories of all published annotations towards the
 ``represent.mix`` (30 / 30 / 40 description / style / use_case by default): it repeatedly takes the most over-
 and under-represented categories and applies the cheapest swaps, additions and removals (cost = the quality
@@ -23,19 +28,22 @@ import numpy as np
 
 from sitegen.aggregate.collect import Lexicon
 from sitegen.aggregate.relevance import CatalogView, TopicEvidence, make_scorer
+from sitegen.core import urls
 from sitegen.core.config import CollectSection, LinkSection
 from sitegen.core.models import QUERY_CATEGORIES, Collection, Item
 from sitegen.core.text import item_text
 
 TOLERANCE = 0.02  # aim well inside the +-5 points acceptance band
+PER_PAGE = 2  # links from one item page to one collection page at most (the page and a line, or two lines)
 NEIGHBOURS = 12  # nearest topics of each category considered per item, besides its memberships
 _BLOCK = 4096
 _MEMBER, _RELEVANT = 2.0, 1.0  # quality bonus by tier: quality = bonus + relevance score
 
 
 def annotation_mix(annotations: dict[str, tuple[str, ...]], collections: Sequence[Collection]) -> dict[str, float]:
-    """Share of each query category over all annotations."""
+    """Share of each query category over all annotations (an alias line counts as its own topic's category)."""
     cat = {c.slug: c.category for c in collections}
+    cat.update({urls.alias_key(c.slug, a.anchor): a.category for c in collections for a in c.aliases})
     counts = Counter(cat[s] for slugs in annotations.values() for s in slugs if s in cat)
     total = sum(counts.values())
     return {c: (counts[c] / total if total else 0.0) for c in QUERY_CATEGORIES}
@@ -54,21 +62,41 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
     ``auto`` scorer; ``embed`` the site's text embedder, for a scorer that needs more vectors."""
     if not collections or not items:
         return {item.id: () for item in items}
+    collections, page_of = with_aliases(collections)
     cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug,
                         collect or CollectSection(), implies, fragments, model_dir, embed)
     cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
     lo, hi = cfg.annotations_min, cfg.annotations_max
     selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)
     for cl in cands:
-        good = [p for p, (_, q) in enumerate(cl) if q >= _RELEVANT][:hi]
-        if len(good) < lo:
-            good += [p for p, (_, q) in enumerate(cl) if q < _RELEVANT][:lo - len(good)]
+        good: list[int] = []
+        pages: Counter = Counter()
+        for relevant, want in ((True, hi), (False, lo)):
+            for p, (ci, q) in enumerate(cl):
+                if len(good) >= want:
+                    break
+                if (q >= _RELEVANT) == relevant and pages[page_of[ci]] < PER_PAGE:
+                    good.append(p)
+                    pages[page_of[ci]] += 1
         selected.append(good)
-    _balance(cands, selected, cat_of, mix, lo, hi)
+    _balance(cands, selected, cat_of, page_of, mix, lo, hi)
     out = {}
     for item, cl, sel in zip(items, cands, selected):
         out[item.id] = tuple(collections[cl[p][0]].slug for p in sorted(sel))
     return out
+
+
+def with_aliases(collections: Sequence[Collection]) -> tuple[list[Collection], np.ndarray]:
+    """The collections, then one link target per alias line (slug ``<slug>#<anchor>``, its topic and category,
+    the page's items relevant to it as members, with their relevance to it); and for each the index of the page
+    it lands on."""
+    targets, page_of = list(collections), list(range(len(collections)))
+    for n, c in enumerate(collections):
+        for a in c.aliases:
+            targets.append(Collection(urls.alias_key(c.slug, a.anchor), a.topic, a.category, c.hub, a.item_ids,
+                                      a.scores))
+            page_of.append(n)
+    return targets, np.asarray(page_of, np.int64)
 
 
 def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
@@ -146,8 +174,9 @@ def _candidates(items, collections, item_vectors, topic_vectors_by_slug,
     return out
 
 
-def _balance(cands, selected, cat_of, mix, lo, hi) -> None:
-    """Greedy global balancing of the category shares of all selected annotations (in place)."""
+def _balance(cands, selected, cat_of, page_of, mix, lo, hi) -> None:
+    """Greedy global balancing of the category shares of all selected annotations (in place); an item links one
+    page at most ``PER_PAGE`` times (``page_of``: the page each candidate lands on)."""
     total_mix = sum(max(mix.get(c, 0.0), 0.0) for c in QUERY_CATEGORIES)
     if total_mix <= 0:
         return
@@ -163,36 +192,51 @@ def _balance(cands, selected, cat_of, mix, lo, hi) -> None:
         dev = counts / n - target
         if np.abs(dev).max() <= TOLERANCE:
             return
-        over, under = int(np.argmax(dev)), int(np.argmin(dev))
-        moves = []
-        for i, (cl, sel) in enumerate(zip(cands, selected)):
-            chosen = set(sel)
-            outs = [p for p in sel if cat_of[cl[p][0]] == over]
-            ins = [p for p in range(len(cl)) if p not in chosen and cat_of[cl[p][0]] == under
-                   and cl[p][1] >= _RELEVANT]  # balancing never brings in a topic the item is not relevant to
-            worst_out = min(outs, key=lambda p: (cl[p][1], -p)) if outs else None
-            best_in = ins[0] if ins else None  # candidates are sorted best first
-            if worst_out is not None and best_in is not None:
-                moves.append((cl[worst_out][1] - cl[best_in][1], i, "swap", worst_out, best_in))
-            if best_in is not None and len(sel) < hi:
-                moves.append((_MEMBER - cl[best_in][1], i, "add", None, best_in))
-            if worst_out is not None and len(sel) > lo:
-                moves.append((cl[worst_out][1] - _RELEVANT, i, "drop", worst_out, None))
-        moves.sort(key=lambda m: (m[0], m[1], m[2]))
-        applied, done_items = 0, set()
-        for _cost, i, kind, p_out, p_in in moves:
-            if i in done_items:
-                continue
-            n = counts.sum()
-            if counts[over] / n - target[over] <= TOLERANCE / 2 or counts[under] / n - target[under] >= -TOLERANCE / 2:
+        under = int(np.argmin(dev))
+        applied = 0
+        for over in sorted(np.flatnonzero(dev > TOLERANCE / 2).tolist(), key=lambda c: (-dev[c], c)):
+            # the most over-represented category first; the next one when none of its links can move
+            applied = _moves(cands, selected, cat_of, page_of, counts, target, over, under, lo, hi)
+            if applied:
                 break
-            if p_out is not None:
-                selected[i].remove(p_out)
-                counts[over] -= 1
-            if p_in is not None:
-                selected[i].append(p_in)
-                counts[under] += 1
-            done_items.add(i)
-            applied += 1
         if not applied:
             return
+
+
+def _moves(cands, selected, cat_of, page_of, counts, target, over: int, under: int, lo: int, hi: int) -> int:
+    """One round of the cheapest moves from ``over`` to ``under`` (at most one per item); returns how many."""
+    moves = []
+    for i, (cl, sel) in enumerate(zip(cands, selected)):
+        chosen = set(sel)
+        linked = Counter(page_of[cl[p][0]] for p in sel)
+        outs = [p for p in sel if cat_of[cl[p][0]] == over]
+        ins = [p for p in range(len(cl)) if p not in chosen and cat_of[cl[p][0]] == under
+               and cl[p][1] >= _RELEVANT]  # balancing never brings in a topic the item is not relevant to
+        worst_out = min(outs, key=lambda p: (cl[p][1], -p)) if outs else None
+        # candidates are sorted best first; one whose page is linked PER_PAGE times only replaces such a link
+        add_in = next((p for p in ins if linked[page_of[cl[p][0]]] < PER_PAGE), None)
+        swap_in = next((p for p in ins if linked[page_of[cl[p][0]]] < PER_PAGE or (
+            worst_out is not None and page_of[cl[p][0]] == page_of[cl[worst_out][0]])), None)
+        if worst_out is not None and swap_in is not None:
+            moves.append((cl[worst_out][1] - cl[swap_in][1], i, "swap", worst_out, swap_in))
+        if add_in is not None and len(sel) < hi:
+            moves.append((_MEMBER - cl[add_in][1], i, "add", None, add_in))
+        if worst_out is not None and len(sel) > lo:
+            moves.append((cl[worst_out][1] - _RELEVANT, i, "drop", worst_out, None))
+    moves.sort(key=lambda m: (m[0], m[1], m[2]))
+    applied, done_items = 0, set()
+    for _cost, i, kind, p_out, p_in in moves:
+        if i in done_items:
+            continue
+        n = counts.sum()
+        if counts[over] / n - target[over] <= TOLERANCE / 2 or counts[under] / n - target[under] >= -TOLERANCE / 2:
+            break
+        if p_out is not None:
+            selected[i].remove(p_out)
+            counts[over] -= 1
+        if p_in is not None:
+            selected[i].append(p_in)
+            counts[under] += 1
+        done_items.add(i)
+        applied += 1
+    return applied

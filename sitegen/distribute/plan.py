@@ -6,7 +6,8 @@ Structure (all paths from ``urls.py``):
 - home ``/``: every hub, the featured collections, the text pages;
 - hub ``/category/<slug>/`` (+ ``page/N/``): its collections, a page of its items, links to every page number;
 - collection ``/topic/<slug>/``: its items, related collections, its hub;
-- item ``/item/<slug>/``: its collections (annotations), its hub (breadcrumb and facts), a few sibling items;
+- item ``/item/<slug>/``: its collections (annotations: a collection, or an alias line on one, linked at its
+  anchor), its hub (breadcrumb and facts), a few sibling items;
 - text page ``/<slug>/``: home.
 Every page also carries the header (home + the largest hubs) and the footer (text pages).
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sitegen.core import urls
 from sitegen.core.errors import SlugCollisionError
-from sitegen.core.models import Collection, Hub, Item, PageKind, Site, TextPage
+from sitegen.core.models import Alias, Collection, Hub, Item, PageKind, Site, TextPage
 
 NAV_HUBS = 8
 SIBLINGS = 6
@@ -32,7 +33,7 @@ class PagePlan:
     source: str  # where it came from, for collision messages
     breadcrumbs: tuple[tuple[str, str], ...] = ()  # (name, path), home first, current page excluded
     hubs: tuple[str, ...] = ()  # hub slugs listed in the body
-    collections: tuple[str, ...] = ()  # collection slugs listed in the body
+    collections: tuple[str, ...] = ()  # collection slugs listed in the body (on an item page also alias keys)
     items: tuple[str, ...] = ()  # item ids listed in the body
     siblings: tuple[str, ...] = ()  # item ids ("more in this category")
     pagination: tuple[tuple[int, str], ...] = ()  # (number, path) of every page of a paginated hub
@@ -49,6 +50,11 @@ class SitePlan:
     items: dict[str, Item] = field(default_factory=dict)
     collections: dict[str, Collection] = field(default_factory=dict)
     text_pages: dict[str, TextPage] = field(default_factory=dict)
+    aliases: dict[str, tuple[Collection, Alias]] = field(default_factory=dict)  # alias key -> (its page, alias)
+
+    def topic(self, key: str) -> str:
+        """The topic of a collection slug or an alias key."""
+        return self.aliases[key][1].topic if key in self.aliases else self.collections[key].topic
 
     def by_path(self) -> dict[str, PagePlan]:
         return {p.path: p for p in self.pages}
@@ -59,7 +65,7 @@ class SitePlan:
         out += [(urls.hub_url(h), "nav") for h in self.nav_hubs]
         out += [(path, "breadcrumb") for _, path in page.breadcrumbs]
         out += [(urls.hub_url(h), "hub") for h in page.hubs]
-        out += [(urls.collection_url(c), "collection") for c in page.collections]
+        out += [(urls.collection_url(c), "collection") for c in page.collections]  # an alias: at its anchor
         out += [(urls.item_url(self.items[i].slug), "item") for i in page.items]
         out += [(urls.item_url(self.items[i].slug), "sibling") for i in page.siblings]
         out += [(path, "pagination") for n, path in page.pagination if n != page.page_number]
@@ -89,7 +95,8 @@ def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
     collections = site.collection_by_slug()
     texts = {p.slug: p for p in site.pages}
     nav = tuple(h.slug for h in sorted(site.hubs, key=lambda h: (-len(h.item_ids), h.slug))[:NAV_HUBS])
-    plan = SitePlan([], nav, tuple(sorted(texts)), hubs, items, collections, texts)
+    aliases = {urls.alias_key(c.slug, a.anchor): (c, a) for c in site.collections for a in c.aliases}
+    plan = SitePlan([], nav, tuple(sorted(texts)), hubs, items, collections, texts, aliases)
     seen: dict[str, str] = {}
     home_crumb = (("Home", urls.home_url()),)
 
@@ -131,7 +138,8 @@ def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
 
 
 def link_graph(plan: SitePlan):
-    """The site as a NetworkX DiGraph over page paths (edge weight = number of links)."""
+    """The site as a NetworkX DiGraph over page paths (edge weight = number of links; a link to an anchor is a
+    link to its page)."""
     import networkx as nx
 
     graph = nx.DiGraph()
@@ -139,6 +147,7 @@ def link_graph(plan: SitePlan):
         graph.add_node(page.path, kind=page.kind)
     for page in plan.pages:
         for target, _role in plan.links(page):
+            target = urls.page_path(target)
             if graph.has_edge(page.path, target):
                 graph[page.path][target]["weight"] += 1
             else:

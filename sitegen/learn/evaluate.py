@@ -24,6 +24,11 @@ collect -> annotate. Measured:
 - coverage: the share of the subset's items in at least one collection;
 - ANN recall@10 of the configured index against exact search, for the topic vectors (collect's real
   queries; up to 1,000, seeded) and for item vectors;
+- duplicate pairs: the share of collections in a pair whose published items overlap with Jaccard >=
+  ``DUPLICATE_JACCARD`` (0.5: two pages sharing half their images), computed here from the built collections'
+  ``item_ids`` alone, with the worst pairs;
+- filing: the share of collections filed under the hub (``article_type``, from the catalog rows) that holds the
+  most of their published items (a tie counts for every hub in it), with the misfiled ones;
 - counts: items, queries and their mix, topics, collections, dropped topics by reason, annotation mix.
 
 Hubs: ``category`` is mapped to ``article_type``. Its 141 values are the specific kinds people search for
@@ -62,6 +67,8 @@ _FACET_WORDS = frozenset({"and", "a", "in", "of", "the", "with", "for", "check",
 _PREFIX_MIN = 5
 _SHARED_BRANDS = 3
 RECALL_QUERIES = 1000
+DUPLICATE_JACCARD = 0.5
+DUPLICATE_SHARE_MAX = 0.05  # at most this share of collections in such a pair
 
 
 def _words(text: str) -> list[str]:
@@ -234,6 +241,50 @@ def junk_topics(collections: Sequence[Collection], truth: Truth) -> dict:
             "bare_colour_topics": sorted(colours)[:20]}
 
 
+def duplicate_pairs(collections: Sequence[Collection], threshold: float = DUPLICATE_JACCARD) -> dict:
+    """The pairs of collections whose published item sets have Jaccard >= ``threshold``: the share of collections
+    in at least one such pair, the number of pairs and the worst ones."""
+    sets = [frozenset(c.item_ids) for c in collections]
+    holders: dict[str, list[int]] = {}
+    for n, s in enumerate(sets):
+        for i in s:
+            holders.setdefault(i, []).append(n)
+    pairs = []
+    for a, s in enumerate(sets):
+        shared: Counter = Counter()
+        for i in s:
+            shared.update(b for b in holders[i] if b > a)
+        for b, inter in shared.items():
+            jac = inter / (len(s) + len(sets[b]) - inter)
+            if jac >= threshold:
+                pairs.append((jac, a, b))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    in_pair = {n for _, a, b in pairs for n in (a, b)}
+    return {"share": round(len(in_pair) / len(collections), 4) if collections else 0.0, "pairs": len(pairs),
+            "collections_in_pairs": len(in_pair),
+            "worst": [{"a": collections[a].topic, "b": collections[b].topic, "jaccard": round(j, 3)}
+                      for j, a, b in pairs[:10]]}
+
+
+def majority_filing(collections: Sequence[Collection], hub_of_item: Callable[[str], str]) -> dict:
+    """Whether each collection's hub is the one holding the most of its published items (a tie counts for each
+    hub in it): the share filed there, and the misfiled ones with their majority hub."""
+    ok, misfiled = 0, []
+    for c in collections:
+        hubs = Counter(hub_of_item(i) for i in c.item_ids)
+        if not hubs:
+            continue
+        top = max(hubs.values())
+        best = sorted(h for h, n in hubs.items() if n == top)
+        if c.hub in best:
+            ok += 1
+        else:
+            misfiled.append({"topic": c.topic, "hub": c.hub, "majority": best[0],
+                             "share": round(top / len(c.item_ids), 3)})
+    n = ok + len(misfiled)
+    return {"share": round(ok / n, 4) if n else 1.0, "misfiled": len(misfiled), "worst": misfiled[:10]}
+
+
 def read_rows(dataset_dir: Path) -> list[dict[str, str]]:
     with open(Path(dataset_dir) / "catalog.csv", newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -323,7 +374,8 @@ def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: Progres
     index = out["index"].index
     exact = build_index(item_vectors, replace(cfg.index, backend="exact"))
     rng = np.random.default_rng(seed)
-    tv = np.stack(list(topic_vectors.values())) if topic_vectors else np.zeros((0, item_vectors.shape[1]))
+    pages = [v for k, v in topic_vectors.items() if "#" not in k]  # the collections' topics (not their aliases')
+    tv = np.stack(pages) if pages else np.zeros((0, item_vectors.shape[1]))
     tq = tv[np.sort(rng.choice(len(tv), min(RECALL_QUERIES, len(tv)), replace=False))] if len(tv) else tv
     iq = item_vectors[np.sort(rng.choice(len(items), min(RECALL_QUERIES, len(items)), replace=False))]
     recall_topics = recall_at_k(index, exact, tq, 10) if len(tq) else 1.0
@@ -337,6 +389,8 @@ def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: Progres
         usages = {r["usage"].lower() for r in truth.rows.values() if r.get("usage")}
     occasion = occasion_precision(collections, truth, load_lexicon(["en", "fashion"]).implies, usages)
     junk = junk_topics(collections, truth)
+    dups = duplicate_pairs(collections)
+    filing = majority_filing(collections, lambda i: truth.rows[i]["article_type"])
     covered = {i for c in collections for i in c.item_ids}
     counts = Counter(len(v) for v in annotations.values())
     report = {
@@ -354,6 +408,9 @@ def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: Progres
         "worst_collections": prec["worst"],
         **occasion, **junk,
         "coverage": round(len(covered) / len(items), 4) if items else 0.0,
+        "duplicate_pair_share": dups["share"], "duplicate_pairs": dups["pairs"], "worst_pairs": dups["worst"],
+        "aliases": sum(len(c.aliases) for c in collections),
+        "majority_filed_share": filing["share"], "misfiled": filing["worst"],
         "recall_at_10": round(recall_topics, 4), "recall_at_10_items": round(recall_items, 4),
         "annotation_mix": {k: round(v, 4) for k, v in annotation_mix(annotations, collections).items()},
         "annotations_per_item": dict(sorted(counts.items())),
@@ -361,6 +418,7 @@ def evaluate_site(cfg: Config, truth: Truth, *, seed: int = 0, progress: Progres
     }
     report["passed"] = {**{k: report[k] >= v for k, v in TARGETS.items()},
                         **{k: report[k] <= v for k, v in LIMITS.items()}}
+    report["passed"]["duplicate_pair_share"] = report["duplicate_pair_share"] <= DUPLICATE_SHARE_MAX
     return report
 
 
@@ -400,6 +458,12 @@ def format_eval(report: dict) -> str:
             ("bare-colour topics (share)", f"{report.get('bare_colour_share', 0.0):.3f}",
              f"<= {LIMITS['bare_colour_share']:.2f} " + _ok(report, "bare_colour_share")),
             ("coverage", f"{report['coverage']:.3f}", f">= {TARGETS['coverage']:.2f} " + _ok(report, "coverage")),
+            (f"collections in a pair with item Jaccard >= {DUPLICATE_JACCARD}",
+             f"{report.get('duplicate_pair_share', 0.0):.3f}",
+             f"<= {DUPLICATE_SHARE_MAX:.2f} " + _ok(report, "duplicate_pair_share")
+             + f"; {report.get('duplicate_pairs', 0)} pairs, {report.get('aliases', 0)} aliases"),
+            ("collections filed under their items' majority hub", f"{report.get('majority_filed_share', 1.0):.3f}",
+             ""),
             (f"ANN recall@10 ({report['index_backend']}, topic queries)", f"{report['recall_at_10']:.3f}",
              f">= {TARGETS['recall_at_10']:.2f} " + _ok(report, "recall_at_10")),
             ("ANN recall@10 (item queries)", f"{report['recall_at_10_items']:.3f}", ""),
@@ -411,6 +475,13 @@ def format_eval(report: dict) -> str:
     vwidth = max(len(str(r[1])) for r in rows)
     lines = [f"{'metric'.ljust(width)}  {'value'.rjust(vwidth)}  notes", "-" * (width + vwidth + 40)]
     lines += [f"{name.ljust(width)}  {str(value).rjust(vwidth)}  {note}".rstrip() for name, value, note in rows]
+    if report.get("worst_pairs") or report.get("misfiled"):
+        lines.append("")
+        lines.append("most overlapping pairs and misfiled collections:")
+    for w in report.get("worst_pairs", [])[:5]:
+        lines.append(f"  pair {w['jaccard']:.2f}  {w['a']!r} / {w['b']!r}")
+    for w in report.get("misfiled", [])[:5]:
+        lines.append(f"  filed under {w['hub']!r}, most items in {w['majority']!r} ({w['share']:.0%}): {w['topic']}")
     if report.get("worst_collections"):
         lines.append("")
         lines.append("least precise evaluable collections:")

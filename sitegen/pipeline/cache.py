@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from sitegen.core.models import Collection, Site
+from sitegen.core.models import Alias, Collection, Site
 from sitegen.store.db import Store
 
 NAMESPACE = "geo"
@@ -21,14 +21,20 @@ def load(store: Store, key: str, site: Site) -> tuple[Site, dict, dict] | None:
     payload = store.cache.get(NAMESPACE, [key]).get(key)
     if payload is None:
         return None
-    collections = [Collection(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})
-                   for c in payload["collections"]]
+    collections = [_collection(c) for c in payload["collections"]]
     hub_links = payload["hub_collections"]
     hubs = [replace(h, collection_slugs=tuple(hub_links.get(h.slug, ()))) for h in site.hubs]
     site = replace(site, hubs=hubs, collections=collections,
                    annotations={k: tuple(v) for k, v in payload["annotations"].items()},
                    featured=tuple(payload["featured"]), pagerank=payload["pagerank"])
     return site, payload["link_report"], payload["counters"]
+
+
+def _collection(data: dict) -> Collection:
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    fields["aliases"] = tuple(Alias(**{k: tuple(v) if isinstance(v, list) else v for k, v in a.items()})
+                              for a in data.get("aliases", ()))
+    return Collection(**fields)
 
 
 def save(store: Store, key: str, site: Site, link_report: dict, counters: dict) -> None:

@@ -112,6 +112,8 @@ def build_graph(site: dict, page: dict) -> dict:
             web_page["thumbnailUrl"] = page["og_image"]["url"]
     if kind == "collection":
         web_page["about"] = {"@type": "Thing", "name": page["h1"]}
+        if page.get("aliases"):  # the topics this page answers besides its own (aliases)
+            web_page["about"]["alternateName"] = [a["name"] for a in page["aliases"]]
     if kind == "item" and page["item"]["ld"]:
         image = dict(page["item"]["ld"])
         image["@id"] = url + "#primaryimage"

@@ -234,7 +234,7 @@ class Contexts:
             for item_id in hub.item_ids:
                 self.hub_of.setdefault(item_id, hub.slug)
         self.topics: dict[str, list[str]] = {
-            item_id: [clean(plan.collections[s].topic) for s in slugs if s in plan.collections]
+            item_id: [clean(plan.topic(s)) for s in slugs if s in plan.collections or s in plan.aliases]
             for item_id, slugs in site.annotations.items()}
         self._cards: dict[str, Card] = {}
         self._summaries: dict[str, str] = {}
@@ -372,8 +372,10 @@ class Contexts:
         return ctx
 
     def _collection_link(self, slug: str) -> dict:
-        coll = self.plan.collections[slug]
-        return {"name": capitalise(clean(coll.topic)), "path": urls.collection_url(slug), "count": len(coll.item_ids)}
+        """A link to a collection page, or (an alias key) to an alias line on one, named by the alias's topic."""
+        coll = self.plan.aliases[slug][0] if slug in self.plan.aliases else self.plan.collections[slug]
+        return {"name": capitalise(clean(self.plan.topic(slug))), "path": urls.collection_url(slug),
+                "count": len(coll.item_ids)}
 
     def _ctx_home(self, page: PagePlan, ctx: dict) -> None:
         ctx["h1"] = ctx["crumb"] = self.site_title
@@ -429,6 +431,7 @@ class Contexts:
         ctx["summary"] = self.summary(page.key)
         ctx["question"] = (topic if topic.endswith("?") else topic + "?") if is_question(topic) else ""
         ctx["hub"] = clean(coll.hub)
+        ctx["aliases"] = [{"name": capitalise(clean(a.topic)), "id": a.anchor} for a in coll.aliases]
         ctx["cards"] = [self.card(i) for i in page.items]
         ctx["related"] = [self._collection_link(s) for s in page.collections]
         ctx["og_image"] = self.og_image(page.items[0]) if page.items else None

@@ -4,7 +4,7 @@ dropped (queries and topics, with the reason). Recomputed by every build that ru
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from sitegen.store.repository import Repository
@@ -17,6 +17,8 @@ class CollectionRow:
     category: str
     hub: str
     item_ids: tuple[str, ...]
+    aliases: tuple[dict, ...] = ()  # the collection's aliases (``Alias`` fields)
+    filed_from: str = ""  # the hub its topic suggested, when its items put it elsewhere
 
 
 class GeoResults(Repository):
@@ -32,6 +34,10 @@ class GeoResults(Repository):
                 scores JSON, related JSON, summary VARCHAR)""",
             "CREATE TABLE IF NOT EXISTS links (src VARCHAR, dst VARCHAR, kind VARCHAR)",
             "CREATE TABLE IF NOT EXISTS pagerank (path VARCHAR, phase VARCHAR, score DOUBLE)",
+        ],
+        [
+            "ALTER TABLE collections ADD COLUMN IF NOT EXISTS aliases JSON",
+            "ALTER TABLE collections ADD COLUMN IF NOT EXISTS filed_from VARCHAR",
         ],
     ]
 
@@ -49,12 +55,14 @@ class GeoResults(Repository):
             self.db.execute("DELETE FROM collections")
             self.db.execute("DELETE FROM queries")
             self.db.bulk_insert("collections", ["slug", "topic", "category", "hub", "item_ids", "scores", "related",
-                                                "summary"],
+                                                "summary", "aliases", "filed_from"],
                                 [[c.slug for c in collections], [c.topic for c in collections],
                                  [c.category for c in collections], [c.hub for c in collections],
                                  [json.dumps(c.item_ids) for c in collections],
                                  [json.dumps([round(s, 4) for s in c.scores]) for c in collections],
-                                 [json.dumps(c.related) for c in collections], [c.summary for c in collections]])
+                                 [json.dumps(c.related) for c in collections], [c.summary for c in collections],
+                                 [json.dumps([asdict(a) for a in c.aliases]) for c in collections],
+                                 [c.filed_from for c in collections]])
             self.db.bulk_insert("queries", ["item_id", "text", "category", "source", "score", "lang"],
                                 [[q.item_id for q in queries], [q.text for q in queries],
                                  [q.category for q in queries], [q.source for q in queries],
@@ -78,8 +86,11 @@ class GeoResults(Repository):
                             "ORDER BY kind, reason, text", [run_id])
 
     def collections(self) -> list[CollectionRow]:
-        rows = self.db.rows("SELECT slug, topic, category, hub, item_ids FROM collections ORDER BY category, slug")
-        return [CollectionRow(s, t, c, h, tuple(json.loads(ids)) if ids else ()) for s, t, c, h, ids in rows]
+        rows = self.db.rows("SELECT slug, topic, category, hub, item_ids, aliases, filed_from FROM collections "
+                            "ORDER BY category, slug")
+        return [CollectionRow(s, t, c, h, tuple(json.loads(ids)) if ids else (),
+                              tuple(json.loads(aliases)) if aliases else (), filed or "")
+                for s, t, c, h, ids, aliases, filed in rows]
 
     def queries(self) -> list[tuple[str, str, str]]:
         """(item_id, text, category) of every generated query."""
