@@ -3,4 +3,9 @@ the store (``store.judgments``), and a small student learns from them to score e
 
 - ``guideline``: the 5-level guideline every judge follows (people in the review app, the LLM judge's prompt).
 - ``judge``: the judge interface (registry kind ``judge``, chosen by ``relevance.teacher``).
+- ``features``: the student's versioned feature spec and the code computing it from what every scorer gets.
+- ``student``: the student (torch training, numpy inference, saved in ``relevance.model``) and its scorer.
+- ``bm25``: BM25 over item texts (bm25s) and the ``bm25`` scorer.
+- ``metrics``: accuracy, quadratic-weighted kappa, AUROC per threshold, nDCG@k, the score -> grade mapping.
+- ``labelled`` / ``offline``: a labelled CSV as a catalog, and ``sitegen eval relevance`` on it.
 """
