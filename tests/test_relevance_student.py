@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sitegen.aggregate.collect import Lexicon
 from sitegen.aggregate.relevance import CatalogView, HeuristicScorer, TopicEvidence, make_scorer, scorer_name
 from sitegen.core.config import CollectSection, load_config
-from sitegen.core.errors import ModelError
+from sitegen.core.errors import CatalogError, ModelError
 from sitegen.core.models import Item
 from sitegen.learn.relevance import metrics
 from sitegen.learn.relevance.bm25 import Bm25Scorer
@@ -273,6 +273,12 @@ def test_read_labels_multiline_html_and_split(tmp_path):
     assert labels.items[0].description == "Bright red second line" and len(labels.items) == 2
     assert labels.product.tolist() == [0, 1, 1] and labels.grades.tolist() == [4.0, 1.5, 3.0]
     assert strip_html("a &amp; b") == "a & b"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("q,t,g\ncaf\xe9 chair,Caf\xe9 chair,3\ntea,Tea cup,1\n".encode("latin-1"))
+    with pytest.raises(CatalogError, match="not utf-8 text .*pass --encoding latin-1"):
+        read_labels(latin, query_col="q", title_col="t", grade_col="g")
+    got = read_labels(latin, query_col="q", title_col="t", grade_col="g", encoding="latin-1")
+    assert got.queries == ["caf\xe9 chair", "tea"] and got.items[0].description == ""
     queries = ["a", "a", "b", "c", "c", "d"]
     test = split_by_query(queries, 0.5, seed=0)
     held = {q for q, t in zip(queries, test) if t}

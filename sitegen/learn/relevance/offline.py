@@ -56,10 +56,10 @@ class _Part:
         self.queries = [labels.queries[i] for i in self.rows]
         self.grades = labels.grades[self.rows]
         self.groups = labels.query_ids[self.rows]
-        self.by_query: dict[str, np.ndarray] = {}
+        positions: dict[str, list[int]] = {}
         for n, q in enumerate(self.queries):
-            self.by_query.setdefault(q, []).append(n)  # type: ignore[arg-type]
-        self.by_query = {q: np.asarray(v, np.int64) for q, v in self.by_query.items()}
+            positions.setdefault(q, []).append(n)
+        self.by_query = {q: np.asarray(v, np.int64) for q, v in positions.items()}
         self.product = labels.product[self.rows]
 
 
@@ -212,7 +212,6 @@ def _distil(train_cross_encoder, lc: LabelledCatalog, features: Features, train:
         g_pool[rows] = qid[q]
     curve = []
     student: Student | None = None
-    lc_scorer_parts = (train, test)
     for f in curve_factors(factor):
         n = min(f * len(train.rows), len(pool))
         x = np.concatenate([x_train, x_pool[:n]])
@@ -221,7 +220,7 @@ def _distil(train_cross_encoder, lc: LabelledCatalog, features: Features, train:
         student = train_student(x, y, g, SPEC, scale, seed=seed, progress=progress(f"student {f}x"))
         scorer = StudentScorer(student=student)
         scorer.prepare(lc.catalog)
-        point = _report(*(_scores(scorer, lc, p) for p in lc_scorer_parts), train, test, scale)
+        point = _report(_scores(scorer, lc, train), _scores(scorer, lc, test), train, test, scale)
         curve.append({"factor": f, "teacher_pairs": int(n), "rows": int(len(y)), **point})
     assert student is not None
     return student, curve, (teacher_train, teacher_test)
