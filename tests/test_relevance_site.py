@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from sitegen.cli.main import main
@@ -45,6 +46,7 @@ def test_human_grades_change_the_retrained_student(example_site_copy, tmp_path):
     assert p1[top].mean() < p0[top].mean()  # the retrained student believes them less
 
 
+@pytest.mark.slow
 def test_train_and_eval_relevance_commands(example_site_copy):
     site = example_site_copy()
     runner = CliRunner()
