@@ -105,12 +105,8 @@ def read_labels_csv(path: str | Path, *, query_col: str, title_col: str, grade_c
 
 def split_by_query(queries: list[str], share: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Row indices (kept, held out): a seeded ``share`` of the distinct queries, with all their rows, is held
-    out, so no query is in both parts. At least one query is held out and one kept when there are two."""
-    distinct = sorted(set(queries))
-    order = np.random.default_rng(seed).permutation(len(distinct))
-    n_out = int(round(share * len(distinct)))
-    if len(distinct) >= 2:
-        n_out = min(max(n_out, 1), len(distinct) - 1)
-    held = {distinct[i] for i in order[:n_out]}
-    mask = np.array([q in held for q in queries], dtype=bool)
+    out, so no query is in both parts (the evaluation's split, ``labelled.split_by_query``)."""
+    from sitegen.learn.relevance.labelled import split_by_query as held_out
+
+    mask = held_out(queries, share, seed)
     return np.flatnonzero(~mask), np.flatnonzero(mask)
