@@ -221,6 +221,53 @@ class RunnerSection:
 
 
 @dataclass
+class SignalsSection:
+    """Search Console / GA4 exports (``sitegen signals import``; sitegen.demand.signals)."""
+
+    paths: list[str] = field(default_factory=list)  # export files or folders imported before each build
+    hosts: list[str] = field(default_factory=list)  # other host names of this site (www., an old domain)
+    redirects: str = ""  # a file of "old-path new-path" lines, for pages moved outside sitegen
+
+
+@dataclass
+class RewardSection:
+    """Query reward: engagement rate per topic page from the signals (sitegen.demand.reward)."""
+
+    window_days: int = field(default=28, metadata=POSITIVE)  # signals older than this are not read
+    half_life_days: float = field(default=7.0, metadata=POSITIVE)  # exponential decay of older days
+    measure: Literal["auto", "ctr", "engagement"] = "auto"  # auto: engaged sessions / sessions where GA4 has them
+    prior: float = field(default=50.0, metadata=NON_NEGATIVE)  # impressions (or sessions) of the average reward
+    steer: bool = True  # rewards order topics within the page budget, hub slots and related links
+
+
+@dataclass
+class TrendsSection:
+    """The trend-mining agent (sitegen.demand.trends): runs in ``sitegen build`` when ``source`` is set."""
+
+    source: str = ""  # a folder of Google Trends files
+    region: str = ""  # e.g. "US"; "" = every region
+    timespan: str = ""  # "YYYY-MM-DD YYYY-MM-DD", "today 12-m", "today 5-y" or "" = all
+    today: str = ""  # the date the agent plans for (ISO); "" = today
+    threshold: float = field(default=0.45, metadata=_check(_unit, "must be between 0 and 1"))  # semantic fit
+    max_proposals: int = field(default=20, metadata=POSITIVE)
+    auto_approve: bool = False  # else proposals wait for approval in the review app
+    llm_backend: Literal["", "transformers", "vllm", "openai"] = ""  # "" = no LLM: deterministic policies
+    llm_model: str = ""
+    llm_base_url: str = field(default="", metadata=_check(lambda v: v == "" or _url(v),
+                                                          "must be an absolute http(s) URL"))
+
+
+@dataclass
+class LifecycleSection:
+    """Retiring pages whose topic lost its support (sitegen.demand.lifecycle)."""
+
+    reward_floor: float = field(default=0.0, metadata=NON_NEGATIVE)  # share of the average reward; 0 = off
+    floor_builds: int = field(default=3, metadata=POSITIVE)  # builds in a row below the floor before retiring
+    min_impressions: int = field(default=100, metadata=NON_NEGATIVE)  # data needed before the floor applies
+    redirects: list[str] = field(default_factory=lambda: ["netlify", "nginx", "html"])  # formats written
+
+
+@dataclass
 class Config:
     site: SiteSection = field(default_factory=SiteSection)
     catalog: CatalogSection = field(default_factory=CatalogSection)
@@ -234,6 +281,10 @@ class Config:
     link: LinkSection = field(default_factory=LinkSection)
     vlm: VlmSection = field(default_factory=VlmSection)
     runner: RunnerSection = field(default_factory=RunnerSection)
+    signals: SignalsSection = field(default_factory=SignalsSection)
+    reward: RewardSection = field(default_factory=RewardSection)
+    trends: TrendsSection = field(default_factory=TrendsSection)
+    lifecycle: LifecycleSection = field(default_factory=LifecycleSection)
     root: Path = field(default_factory=Path.cwd)  # folder of site.toml; relative paths resolve against it
     warnings: list[str] = field(default_factory=list)
 

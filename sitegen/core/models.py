@@ -216,3 +216,86 @@ class BuildSummary:
     stages: list[StageTiming] = field(default_factory=list)
     counters: dict[str, int | float | str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+# -- demand: signals, rewards, trends (sitegen.demand) ---------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    """The engagement-rate reward of one page (its URL path) or one query (normalised text), over the reward
+    window with decay (``sitegen.demand.reward``)."""
+
+    key: str  # a page path ("/c/black-formal-shoes/") or a normalised query
+    reward: float  # smoothed towards the average by ``reward.prior``; 0..1
+    impressions: float = 0.0  # decayed sums over the window
+    clicks: float = 0.0
+    sessions: float = 0.0
+    engaged: float = 0.0  # engaged sessions (GA4)
+    measure: Literal["ctr", "engagement"] = "ctr"
+
+
+@dataclass(frozen=True)
+class RewardTable:
+    """Rewards of the pages and queries that have data; everything else gets ``average`` (Query Reward: a topic
+    with no data still gets exposure)."""
+
+    pages: dict[str, Reward] = field(default_factory=dict)
+    queries: dict[str, Reward] = field(default_factory=dict)
+    average: float = 0.0
+
+    def page(self, path: str) -> float:
+        r = self.pages.get(path)
+        return r.reward if r is not None else self.average
+
+    def topic(self, text: str, path: str = "") -> float:
+        """A topic's reward: its page's when the page has data, else its query's, else the average."""
+        if path and path in self.pages:
+            return self.pages[path].reward
+        r = self.queries.get(text)
+        return r.reward if r is not None else self.average
+
+    @property
+    def empty(self) -> bool:
+        return not self.pages and not self.queries
+
+
+TrendKind = Literal["series", "ranking", "related", "trending_now", "geo"]
+TrendStageName = Literal["emerging", "peaking", "declining", "seasonal", "evergreen", "unknown"]
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One term read from a Google Trends file (``sitegen.ingest.trends``)."""
+
+    term: str
+    source: str  # the file it came from, relative to the trends folder
+    kind: TrendKind
+    region: str = ""  # "US", "US-CA", "" = worldwide or not stated
+    points: tuple[tuple[str, float], ...] = ()  # (ISO date, interest 0-100), oldest first (kind "series")
+    score: float = 0.0  # ranking score, rising %, search volume or geo interest, by kind
+    rank: int = 0  # position in a ranking or related-queries block, 1 = first; 0 = none
+    rising: bool = False  # a RISING block, "Breakout", or a trending-now entry
+    category: str = ""  # the file's own grouping (a ranking's list, a Black Friday category ...)
+    started: str = ""  # trending now: when it started (ISO)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendStage:
+    """Where a trend is in its lifecycle (``sitegen.demand.trends.series``)."""
+
+    stage: TrendStageName
+    reason: str = ""
+    peak: str = ""  # ISO date of the last (or, seasonal, the typical) peak
+    next_peak: str = ""  # seasonal: the next expected peak after today
+
+
+@dataclass(frozen=True)
+class TrendDecision:
+    """The agent's outcome for one trend; ``sitegen trends run --format json`` prints these."""
+
+    trend: str
+    source: str
+    stage: str
+    decision: Literal["propose", "refresh", "expire", "reject"]
+    reason: str
+    topics: tuple[str, ...] = ()
