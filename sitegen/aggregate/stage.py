@@ -35,9 +35,10 @@ class TopicPlan:
     hub_of: Callable[[Item], str]
 
 
-def plan_topics(cfg, items: Sequence[Item], queries) -> TopicPlan:
+def plan_topics(cfg, items: Sequence[Item], queries, demand=None) -> TopicPlan:
     """The topics of the configured sources for ``items`` and their predicted ``queries``, gated (fragments,
-    bare colours, unknown hubs): the same for the build and for the relevance loop's candidate pass."""
+    bare colours, unknown hubs): the same for the build and for the relevance loop's candidate pass.
+    ``demand`` (``core.models.Demand``) carries the rewards and demanded topics the topic sources may read."""
     from sitegen.aggregate.topics import TopicRequest, gather_topics, topic_gate
     from sitegen.core.lexicon import site_lexicon
     from sitegen.represent.fragments import learn_fragments
@@ -49,7 +50,9 @@ def plan_topics(cfg, items: Sequence[Item], queries) -> TopicPlan:
     def hub_of(item) -> str:
         return hub_names[item.id]
 
-    request = TopicRequest(items, queries, hub_of, frozenset(hub_names.values()), cfg)
+    from sitegen.core.models import Demand
+
+    request = TopicRequest(items, queries, hub_of, frozenset(hub_names.values()), cfg, demand or Demand())
     topics, unfiled = gather_topics(request, cfg.collect.topic_sources, topic_gate(fragments, words))
     return TopicPlan(topics, unfiled, words, fragments, hub_of)
 
@@ -58,7 +61,7 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     from sitegen.aggregate.collect import collect as run
 
     cfg, items = ctx.cfg, site.items
-    plan = plan_topics(cfg, items, represent.queries)
+    plan = plan_topics(cfg, items, represent.queries, ctx.demand)
     topics = plan.topics
     ctx.counters["lexicons"] = " ".join(plan.words.names)
     vectors = ctx.embedder.encode([t.text for t in topics], progress=ctx.progress("topics"))

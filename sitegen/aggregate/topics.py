@@ -12,10 +12,10 @@ one naming only colours ("Black", "Check black") as ``facet``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from sitegen.core.models import DroppedTopic, Item, Query, Topic
+from sitegen.core.models import Demand, DroppedTopic, Item, Query, Topic
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class TopicRequest:
     hub_of: Callable[[Item], str]
     hubs: frozenset[str]  # the hub (category) names a topic may be filed under
     cfg: Any
+    demand: Demand = field(default_factory=Demand)  # rewards and the topics searchers and trends ask for
 
 
 def query_topics(request: TopicRequest) -> list[Topic]:

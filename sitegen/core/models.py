@@ -299,3 +299,35 @@ class TrendDecision:
     decision: Literal["propose", "refresh", "expire", "reject"]
     reason: str
     topics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DemandTopic:
+    """A topic people search for, proposed by the demand loop: a Search Console query or an approved trend."""
+
+    text: str
+    source: Literal["console", "trend"]
+    weight: float = 0.0  # decayed impressions (console) or the trend's score
+    hub: str = ""  # the category it was proposed for; "" = its items decide
+    category: QueryCategory = "description"
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What the demand loop feeds the GEO stages (``StageContext.demand``, ``TopicRequest.demand``): the rewards
+    and the topics searchers and trends ask for. Part of the GEO cache key (``key``)."""
+
+    rewards: RewardTable = field(default_factory=RewardTable)
+    topics: tuple[DemandTopic, ...] = ()
+
+    def key(self) -> str:
+        import hashlib
+        import json
+
+        if self.rewards.empty and not self.topics:
+            return ""
+        data = {"average": round(self.rewards.average, 6),
+                "pages": sorted((k, round(r.reward, 6)) for k, r in self.rewards.pages.items()),
+                "queries": sorted((k, round(r.reward, 6)) for k, r in self.rewards.queries.items()),
+                "topics": [(t.text, t.source, round(t.weight, 6), t.hub, t.category) for t in self.topics]}
+        return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]

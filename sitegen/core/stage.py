@@ -191,6 +191,7 @@ class StageContext:
     progress: Callable[[str], Callable[[int, int], None] | None] = lambda _name: None
     counters: dict[str, Any] = field(default_factory=dict)
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> reason -> count
+    demand: Any = None  # sitegen.core.models.Demand: rewards and demanded topics (None = none)
     _embedder: Any = None
 
     @property

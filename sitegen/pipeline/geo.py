@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, ContextManager, Sequence
 
 from sitegen.aggregate.stage import COLLECT
-from sitegen.core.models import Query, Site
+from sitegen.core.models import Demand, Query, Site
 from sitegen.core.stage import Stage, StageContext, StageResults
 from sitegen.distribute.stage import ANNOTATE, LINK
 from sitegen.engines.stage import EMBED, INDEX
@@ -35,10 +35,13 @@ class GeoResult:
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> reason -> count; empty when reused
 
 
-def geo_key(cfg, site: Site, stages: Sequence[Stage] = GEO_STAGES) -> str:
+def geo_key(cfg, site: Site, stages: Sequence[Stage] = GEO_STAGES, demand: Demand | None = None) -> str:
     """The cache key of the GEO result: the items (pixel colours and slugs included), the text pages (part of
-    the link graph) and each stage's declared dependencies, in pipeline order."""
+    the link graph), each stage's declared dependencies, in pipeline order, and the demand (rewards, demanded
+    topics) when there is any."""
     h = hashlib.sha256()
+    if demand is not None and demand.key():
+        h.update(f"demand:{demand.key()}\n".encode())
     for stage in stages:
         h.update(f"{stage.name}:{stage.key(cfg)}\n".encode())
     h.update(json.dumps([p.slug for p in site.pages]).encode())
@@ -50,16 +53,18 @@ def geo_key(cfg, site: Site, stages: Sequence[Stage] = GEO_STAGES) -> str:
 def run_geo(cfg, store, site: Site, *, run_id: int | None = None,
             progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
             timer: Callable[[str], ContextManager] | None = None, reuse: bool = True,
-            stages: Sequence[Stage] = GEO_STAGES) -> GeoResult:
+            stages: Sequence[Stage] = GEO_STAGES, demand: Demand | None = None) -> GeoResult:
     """Run the GEO stages on ``site`` (items, hubs and text pages) with the configured runner, or read their
-    result back from the store when nothing they depend on changed (``reuse``)."""
-    key = geo_key(cfg, site, stages)
+    result back from the store when nothing they depend on changed (``reuse``). ``demand``: the rewards and
+    demanded topics of the demand loop (``sitegen.demand``), given to the stages as ``StageContext.demand``."""
+    key = geo_key(cfg, site, stages, demand)
     if reuse:
         cached = cache.load(store, key, site)
         if cached is not None:
             reused_site, link_report, counters = cached
             return GeoResult(reused_site, link_report, key, True, dict(counters))
-    ctx, results = run_stages(cfg, store, site, stages, run_id=run_id, progress=progress, timer=timer)
+    ctx, results = run_stages(cfg, store, site, stages, run_id=run_id, progress=progress, timer=timer,
+                              demand=demand)
     linked = results.values[stages[-1].name]
     stats = ctx.embedder_stats
     if stats:
@@ -73,11 +78,12 @@ def run_geo(cfg, store, site: Site, *, run_id: int | None = None,
 
 def run_stages(cfg, store, site: Site, stages: Sequence[Stage], *, run_id: int | None = None,
                progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
-               timer: Callable[[str], ContextManager] | None = None) -> tuple[StageContext, StageResults]:
+               timer: Callable[[str], ContextManager] | None = None,
+               demand: Demand | None = None) -> tuple[StageContext, StageResults]:
     """Run ``stages`` (a prefix of the GEO stages, or all) on ``site`` with the configured runner, uncached;
     the context (embedder, counters) and every stage's output."""
     from sitegen.core import registry
 
-    ctx = StageContext(cfg, store, run_id, progress or (lambda _name: None))
+    ctx = StageContext(cfg, store, run_id, progress or (lambda _name: None), demand=demand or Demand())
     runner = registry.get("runner", cfg.runner.kind)()
     return ctx, runner.run(stages, ctx, StageResults({"site": site}), timer)
