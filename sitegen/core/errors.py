@@ -60,3 +60,8 @@ class StoreLockedError(StoreError):
 
 class OutputError(SitegenError):
     """The output folder cannot be used (it holds sources or foreign files) or cannot be written."""
+
+
+class SignalsError(SitegenError):
+    """A Search Console / GA4 export cannot be read or imported (not an export, a missing column, an unreadable
+    file), or a redirects file is malformed."""
