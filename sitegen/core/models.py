@@ -220,6 +220,70 @@ class BuildSummary:
 
 # -- demand: signals, rewards, trends (sitegen.demand) ---------------------------------------------------------
 
+SignalSource = Literal["gsc", "gsc-api", "ga4"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    """One stored search / analytics signal (``store.signals``): what an export row says about one day or one
+    period (``start`` .. ``date``, inclusive ISO days; equal for a daily row) of the site, a page, a query or
+    both. ``dimension`` is what the export broke its numbers down by: ``query``, ``page``, ``query_page``,
+    ``date`` (site totals per day), ``country``, ``device`` or ``appearance``."""
+
+    date: str  # ISO day (the period's last day)
+    source: SignalSource
+    dimension: str
+    query: str = ""  # as searchers typed it; "" = no query
+    page: str = ""  # the site's URL path ("/topic/red-dresses/"); "" = no page
+    clicks: float = 0.0
+    impressions: float = 0.0
+    position: float = 0.0  # average position (1 = top); 0 = unknown
+    sessions: float = 0.0  # GA4
+    engaged: float = 0.0  # GA4 engaged sessions
+    country: str = ""
+    device: str = ""
+    appearance: str = ""  # Search Console "Search appearance"
+    start: str = ""  # the period's first day; "" = ``date``
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What importing one export did (``sitegen.demand.signals.import_signals``): every data row is ``used`` or
+    rejected with a reason (``rows == used + sum(rejected.values())``)."""
+
+    path: str
+    kind: str  # gsc | gsc-api | ga4
+    dimension: str = ""
+    rows: int = 0  # data rows in the file
+    used: int = 0  # rows stored as signals
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> rows
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reason -> a few "line 12: detail"
+    query_kept: int = 0  # rejected unknown_page rows whose query was kept as a query signal
+    period: tuple[str, str] = ("", "")  # first and last day of the stored rows
+    dated_by: str = ""  # "rows" (dates in the file), "Dates.csv", "file header" (GA4) or "import day"
+    already_imported: bool = False  # the same bytes were imported before: nothing changed
+    overlaps: tuple[str, ...] = ()  # earlier imports of the same source and dimension sharing days with this one
+    digest: str = ""  # sha-256 of the file's bytes (the imports log key)
+    skipped: str = ""  # a file of a folder that is not an export (of the kind asked for): why it was not read
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    files: tuple[FileReport, ...] = ()
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    @property
+    def used(self) -> int:
+        return sum(f.used for f in self.files if not f.already_imported)
+
+
 @dataclass(frozen=True, slots=True)
 class Reward:
     """The engagement-rate reward of one page (its URL path) or one query (normalised text), over the reward
