@@ -312,10 +312,13 @@ class RewardTable:
         return r.reward if r is not None else self.average
 
     def topic(self, text: str, path: str = "") -> float:
-        """A topic's reward: its page's when the page has data, else its query's, else the average."""
+        """A topic's reward: its page's when the page has data, else its query's (``text`` is looked up in the
+        form the queries are keyed by, ``sitegen.core.text.query_key``), else the average."""
         if path and path in self.pages:
             return self.pages[path].reward
-        r = self.queries.get(text)
+        from sitegen.core.text import query_key
+
+        r = self.queries.get(text) or self.queries.get(query_key(text))
         return r.reward if r is not None else self.average
 
     @property

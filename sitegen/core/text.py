@@ -122,3 +122,9 @@ def match_words(text: str) -> list[str]:
 def topic_key(text: str) -> str:
     """Topics are the same when their keys are: case, accents, punctuation and spacing do not count."""
     return " ".join(_WORD.findall(_clean(text)))
+
+
+def query_key(text: str) -> str:
+    """The key a search query is counted under (rewards, console topics): its ``topic_key``, so that it meets the
+    topic it names; a query with no Latin letters or digits ("マルイカ 釣果") keeps its ``normalise``d form."""
+    return topic_key(text) or normalise(text)
