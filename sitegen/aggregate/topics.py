@@ -3,7 +3,9 @@
 A topic source is registered under the extension point ``topic_source`` and chosen by name in
 ``collect.topic_sources`` (in order; the first source that proposes a topic keeps it). It is called with a
 ``TopicRequest`` and returns ``Topic``s whose ``hub`` names one of the catalog's categories (the hubs).
-The built-in ``queries`` source turns the items' predicted queries into topics.
+The built-in ``queries`` source turns the items' predicted queries into topics; ``console``
+(``sitegen.demand.console``) the queries searchers used (``request.demand.topics`` of source ``console``). A source
+may append ``DroppedTopic``s with their reasons to ``request.dropped`` for what it could not propose.
 
 Every topic, whatever its source, then passes the topic gate (``topic_gate``): a topic holding a title fragment
 (a brand, creator or model-number word, ``sitegen.represent.fragments``) is dropped as ``fragment:<word>``, and
@@ -26,6 +28,7 @@ class TopicRequest:
     hubs: frozenset[str]  # the hub (category) names a topic may be filed under
     cfg: Any
     demand: Demand = field(default_factory=Demand)  # rewards and the topics searchers and trends ask for
+    dropped: list[DroppedTopic] = field(default_factory=list)  # a source's own drops, with their reasons
 
 
 def query_topics(request: TopicRequest) -> list[Topic]:
@@ -66,7 +69,10 @@ def gather_topics(request: TopicRequest, sources: Sequence[str],
     dropped: list[DroppedTopic] = []
     seen: set[str] = set()
     for name in sources:
-        for topic in registry.get("topic_source", name)(request):
+        before = len(request.dropped)
+        proposed = registry.get("topic_source", name)(request)
+        dropped.extend(request.dropped[before:])
+        for topic in proposed:
             key = topic_key(topic.text)
             if not key or key in seen:
                 continue

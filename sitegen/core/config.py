@@ -227,6 +227,7 @@ class SignalsSection:
     paths: list[str] = field(default_factory=list)  # export files or folders imported before each build
     hosts: list[str] = field(default_factory=list)  # other host names of this site (www., an old domain)
     redirects: str = ""  # a file of "old-path new-path" lines, for pages moved outside sitegen
+    topic_min_impressions: float = field(default=10.0, metadata=NON_NEGATIVE)  # decayed, for a console topic
 
 
 @dataclass
