@@ -36,10 +36,9 @@ from sitegen.ingest.trendtables import Context, Tally, read_grid
 from sitegen.ingest.trendvalues import BREAKOUT, clean, file_date, fold, parse_number, parse_timestamp, \
     parse_volume, period_end
 
-__all__ = ["read_trends", "region_matches", "DATA_SUFFIXES"]
+__all__ = ["read_trends", "region_matches", "summary", "DATA_SUFFIXES"]
 
-DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".zip")
-_NOT_DATA = {".md", ".json", ".html", ".htm", ".pdf", ".png", ".jpg", ".gif", ".py", ""}
+DATA_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".zip")
 _TRENDING_HEADERS = {  # folded header -> field
     "trends": "term", "tendencias": "term", "tendances": "term", "trends ": "term", "suchtrends": "term",
     "search volume": "volume", "volume de pesquisa": "volume", "volumen de busqueda": "volume",
@@ -413,11 +412,9 @@ def _is_info(grid: list[list[str]]) -> bool:
                               for k in keys)
 
 
-def describe(files: list[TrendFile]) -> str:
-    """One line: files read, files with trends, files without and their most common reasons."""
+def summary(read: TrendRead) -> dict:
+    """Counts for a report: files, files with trends, trends by kind, files without trends by reason."""
     from collections import Counter
-    bad = [f for f in files if f.error]
-    reasons = Counter(f.error.split(":")[0] if f.error.startswith("no trend") is False else f.error[:60]
-                      for f in bad)
-    top = ", ".join(f"{why} ({n})" for why, n in reasons.most_common(3))
-    return f"{len(files)} file(s), {len(files) - len(bad)} with trends" + (f"; without: {top}" if bad else "")
+    without = Counter(re.sub(r"\s*\(\d+ of \d+ rows\)$", "", f.error) for f in read.files if f.error)
+    return {"files": len(read.files), "with_trends": sum(1 for f in read.files if not f.error),
+            "trends": dict(Counter(t.kind for t in read.trends)), "without": dict(without.most_common())}

@@ -167,17 +167,27 @@ def name_subject(name: str) -> str:
     return " ".join(p for p in parts if p)[:80]
 
 
+_NOT_THEME = {"city", "cities", "state", "states", "county", "counties", "country", "countries", "region",
+              "regions", "district", "capital", "player", "team", "candidate", "party", "parties", "final", "finals",
+              "week", "weekly", "day", "daily", "month", "monthly", "year", "yearly", "sheet", "total", "latest",
+              "version", "google", "trend", "trends", "list", "people", "issue", "election", "elections", "news",
+              "searches", "interest", "national", "global", "world", "worldwide", "xlsx", "csv", "info"}
+
+
 def theme_words(*texts: str) -> set[str]:
     """Content words of names and titles, singular, for linking files about the same theme (``Halloween
     costumes`` in ``20151021_HalloweenCostumes_Frightgeist.csv`` and ``halloweencostumes_totalFR``)."""
     out: set[str] = set()
     for text in texts:
+        text = re.sub(r"\.(csv|tsv|txt|xlsx|xlsm|zip)$", "", text, flags=re.I)
         text = re.sub(r"(?<=[a-z])by(?=[A-Z])", " by ", text)
         text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)
         for w in words(text):
+            w = w.rstrip("0123456789") if not w.isdigit() else w
             if w.isdigit() or len(w) < 3 or w in _STOP or w in GENERIC_VALUE_WORDS or w in TITLE_WORDS:
                 continue
             if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
                 w = w[:-1]
-            out.add(w)
+            if w not in _NOT_THEME and w + "s" not in _NOT_THEME:
+                out.add(w)
     return out
