@@ -344,6 +344,31 @@ class Trend:
     rising: bool = False  # a RISING block, "Breakout", or a trending-now entry
     category: str = ""  # the file's own grouping (a ranking's list, a Black Friday category ...)
     started: str = ""  # trending now: when it started (ISO)
+    ended: str = ""  # trending now: when it ended (ISO); "" = still trending when the file was written
+    dated: str = ""  # the file's date (ISO): from its name, else the end of the period it states
+    related: tuple[str, ...] = ()  # trending now: the trend breakdown (queries searched with it)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendFile:
+    """How one file (a sheet of a workbook, a member of a zip) was read (``sitegen.ingest.trends``): its layout,
+    its non-empty rows, the rows that gave trends and the others counted by reason; ``error`` says why a file
+    gave no trend at all. ``used + sum(rejected.values()) == rows``."""
+
+    path: str  # relative to the folder read; "book.xlsx#Sheet", "archive.zip/inner/file.csv"
+    layout: str  # "explore-series", "trending-now", "ranking", "series", "geo", "related", "text", ...
+    rows: int = 0
+    used: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class TrendRead:
+    """Every trend read from a folder (or a file) of Google Trends files, and how each file was read."""
+
+    trends: list[Trend] = field(default_factory=list)
+    files: list[TrendFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +379,7 @@ class TrendStage:
     reason: str = ""
     peak: str = ""  # ISO date of the last (or, seasonal, the typical) peak
     next_peak: str = ""  # seasonal: the next expected peak after today
+    seasons: int = 0  # seasonal: the years in which the peak was seen (1 = a single past season, projected)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The trend-mining side of the demand loop: trend lifecycle stages (``series``)."""
