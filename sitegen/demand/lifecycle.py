@@ -69,11 +69,12 @@ def decide(previous: Mapping[str, LivePage], retired: Mapping[str, RetiredPage],
            collections: Sequence[Collection], vectors: Vectors, cfg: LifecycleSection, *,
            dropped: Mapping[str, tuple[str, str]] | None = None, rewards: RewardTable | None = None,
            expired: Coll[str] = (), proposed: Coll[str] = (), gained: Coll[str] = (),
-           run_id: int = 0, now: str = "") -> Decisions:
+           items: Coll[str] | None = None, run_id: int = 0, now: str = "") -> Decisions:
     """The lifecycle decisions of one build (see the module docstring). ``previous``: path -> the live page of
     the last build; ``retired``: path -> retired URL; ``dropped``: topic key -> (reason, detail) of the topics
     collect dropped; ``expired`` / ``proposed``: topic texts whose trend expired / that a trend proposes now;
-    ``gained``: topics that got a page because of their reward (``demand.steer``), for the reasons."""
+    ``gained``: topics that got a page because of their reward (``demand.steer``), and ``items`` the ids of this
+    build's items, for the reasons."""
     dropped = dropped or {}
     expired_keys = {topic_key(t) for t in expired}
     proposed_keys = {topic_key(t) for t in proposed}
@@ -116,7 +117,7 @@ def decide(previous: Mapping[str, LivePage], retired: Mapping[str, RetiredPage],
     for path, page in sorted(previous.items()):
         if path in kept:
             continue
-        reason, detail, target = _why_gone(path, page, retiring, dropped, alias_at, page_of_topic)
+        reason, detail, target = _why_gone(path, page, retiring, dropped, alias_at, page_of_topic, items)
         if not target or urls.page_path(target) not in kept:
             target = closest.target(page.topic)
         status = 301 if target else 410
@@ -193,7 +194,7 @@ def _below(page: LivePage, rewards: RewardTable | None, cfg: LifecycleSection) -
 
 def _why_gone(path: str, page: LivePage, retiring: Mapping[str, tuple[str, str]],
               dropped: Mapping[str, tuple[str, str]], alias_at: Mapping[str, str],
-              page_of_topic: Mapping[str, str]) -> tuple[str, str, str]:
+              page_of_topic: Mapping[str, str], items: Coll[str] | None) -> tuple[str, str, str]:
     """(reason, detail, preferred target) of a live page that has no page in this build."""
     if path in retiring:
         reason, detail = retiring[path]
@@ -212,7 +213,11 @@ def _why_gone(path: str, page: LivePage, retiring: Mapping[str, tuple[str, str]]
         return "lost_support", detail or code, ""
     if code:
         return "lost_support", f"{why}: {detail}" if detail else why, ""
-    return "lost_support", "its topic is no longer proposed", ""
+    detail = "no item proposes its topic any more"
+    if items is not None and page.item_ids:
+        left = sum(1 for i in page.item_ids if i in items)
+        detail += f" ({left} of the {len(page.item_ids)} items it showed are left)"
+    return "lost_support", detail, ""
 
 
 class _Closest:
