@@ -124,12 +124,17 @@ def weakest_svg(rows: list[tuple[str, float]], n_pages: int, *, width: int = 640
 
 
 def _changes(store: Store, run_id: int, now_alias: dict[str, str]) -> list[dict]:
-    """The change list by kind; a removed collection page whose topic is now an alias says where it is listed."""
+    """The change list by kind; a removed collection page whose topic is now an alias says where it is listed,
+    a retired one where it redirects."""
     groups: dict[str, list] = defaultdict(list)
+    retired = store.lifecycle.retired()
     for path, change, old, new in store.pages.changes(run_id):
         row = {"path": path, "old": old or "", "new": new or ""}
         if change == "removed" and path in now_alias:
             row["alias_on"] = now_alias[path]
+        if change == "removed" and path in retired:
+            r = retired[path]
+            row["redirect"] = f"301 → {r.target}" if r.status == 301 else "410 gone"
         groups[change].append(row)
     order = list(CHANGE_LABELS) + sorted(set(groups) - set(CHANGE_LABELS))
     return [{"change": c, "label": CHANGE_LABELS.get(c, c.capitalize()), "count": len(groups[c]),
