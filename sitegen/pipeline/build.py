@@ -37,6 +37,7 @@ class BuildResult:
     findings: list = field(default_factory=list)
     link_report: dict = field(default_factory=dict)
     site: Site | None = None  # everything that was published: items, hubs, collections, annotations, PageRank
+    retired: list = field(default_factory=list)  # RetiredPage: every retired collection URL and its redirect
 
 
 def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory | None = None,
@@ -97,7 +98,7 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
         summary.pages_unchanged, summary.counters["output_unchanged"] = len(records), 1
         record_lifecycle(store, run_id, life, stash=False)  # the counts of builds below the reward floor
         return BuildResult(summary, session.out_dir, run_id, audit(session.out_dir, records), life.link_report,
-                           site)
+                           site, life.decisions.retired)
 
     if plan is None:
         with timer("plan"):
@@ -129,7 +130,7 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
     debug_pause("swapped")
     store.cache.put("output", {"generation": gen, "last": out_key, "pending": None})
     debug_pause("recorded")
-    return BuildResult(summary, session.out_dir, run_id, findings, life.link_report, site)
+    return BuildResult(summary, session.out_dir, run_id, findings, life.link_report, site, life.decisions.retired)
 
 
 def _intact(out_dir: Path) -> bool:
