@@ -275,16 +275,24 @@ def test_a_collection_below_tau_is_retired_with_a_redirect_in_every_format(retir
     assert 'id="demand"' in report and "dog clipart" in report and "lost support" in report
 
 
-def test_the_audit_finds_no_broken_link_orphan_or_link_to_the_retired_page(retired_site):
+def test_sitegen_check_finds_no_broken_link_orphan_or_link_to_the_retired_page(retired_site):
+    import json
+
+    from click.testing import CliRunner
+
     from sitegen.audit.check import audit
+    from sitegen.cli.main import main
 
     site, _, second, _ = retired_site
     cfg = load_config(site / "site.toml")
-    findings = audit(site / "build", cfg, now="2026-01-03T00:00:00Z")
-    errors = [f for f in findings if f.severity == "error"]
-    assert errors == [] and not [f for f in second.findings if f.severity == "error"]
-    assert not [f for f in findings if f.code in ("orphan_page", "link_to_retired", "canonical_other",
-                                                  "redirect_broken", "not_in_sitemap")]
+    result = CliRunner().invoke(main, ["check", "-c", str(site / "site.toml"), "--format", "json", "--strict"],
+                                env={"SOURCE_DATE_EPOCH": str(int(EPOCH) + 86400)})
+    assert result.exit_code == 0, result.output
+    findings = json.loads(result.output)["findings"]
+    assert json.loads(result.output)["counts"]["error"] == 0 and not [f for f in second.findings
+                                                                     if f.severity == "error"]
+    assert not [f for f in findings if f["code"] in ("broken_link", "orphan_page", "link_to_retired",
+                                                     "canonical_other", "redirect_broken", "not_in_sitemap")]
     # a page that still linked the retired URL would be reported
     copy = site / "audit-copy"
     shutil.copytree(site / "build", copy)
