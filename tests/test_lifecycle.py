@@ -81,6 +81,12 @@ def test_a_page_merged_into_another_redirects_to_its_line_there():
     assert by_path(d.retired)[path("blue shirts")].target == path("black formal shoes")  # not the closest: merged
 
 
+def test_a_topic_published_at_another_url_redirects_there():
+    d = run([LivePage("/topic/blue-shirts-2/", "blue shirts")], [coll("blue shirts")])
+    r = by_path(d.retired)["/topic/blue-shirts-2/"]
+    assert (r.status, r.reason, r.target) == (301, "merged", path("blue shirts"))
+
+
 def test_budget_reason():
     d = run([live("blue shirts")], [coll("blue casual shirts")],
             dropped={"blue shirts": ("max_collections", "collect.max_collections = 1")})

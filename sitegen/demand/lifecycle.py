@@ -201,6 +201,9 @@ def _why_gone(path: str, page: LivePage, retiring: Mapping[str, tuple[str, str]]
         return reason, detail, ""
     if path in alias_at:
         return "merged", f"its topic is now a line on {urls.page_path(alias_at[path])}", alias_at[path]
+    moved = page_of_topic.get(topic_key(page.topic))
+    if moved:  # a site published before the lifecycle kept its slugs: the topic got another URL
+        return "merged", f"its topic is published at {moved}", moved
     why, detail = dropped.get(topic_key(page.topic), ("", ""))
     code = why.split(":", 1)[0]
     if code.startswith("merged_into"):
