@@ -80,13 +80,20 @@ def internal(href: str) -> str | None:
 
 
 def all_pages(root: Path) -> dict[str, Path]:
-    """URL path -> file for every HTML page."""
+    """URL path -> file for every HTML page (not the stubs left at retired URLs: redirects, not pages)."""
     out = {}
     for f in root.rglob("index.html"):
         rel = f.parent.relative_to(root).as_posix()
         path = "/" if rel == "." else f"/{rel}/"
-        out[path] = f
+        if not is_retired_stub(f):
+            out[path] = f
     return out
+
+
+def is_retired_stub(f: Path) -> bool:
+    """The page sitegen leaves at a retired URL (a 301 meta refresh or a 410 "gone" page)."""
+    with open(f, "rb") as fh:
+        return b'<meta name="sitegen:status"' in fh.read(1024)
 
 
 def crawl(root: Path) -> dict[str, int]:

@@ -112,16 +112,20 @@ def test_serve_without_a_build(tmp_path):
 def test_build_summary_names_the_gates_and_where_a_removed_page_went(tmp_path, capsys):
     from sitegen.cli.main import _print_summary
     from sitegen.core.config import Config
-    from sitegen.core.models import Alias, BuildSummary, Collection, Site
+    from sitegen.core.models import Alias, BuildSummary, Collection, RetiredPage, Site
     from sitegen.pipeline.build import BuildResult
 
     alias = Alias("kurti for diwali", "kurti-for-diwali", "kurti-for-diwali", "use_case", "same_as_base", 0.79)
     site = Site(items=[], hubs=[], pages=[], collections=[Collection("kurti", "kurti", "description", "Kurtis",
                                                                      ("1",), aliases=(alias,))])
-    summary = BuildSummary(pages_removed=["/topic/kurti-for-diwali/", "/topic/gone/"],
-                           counters={"collect_aliases": 1, "collect_refiled": 2})
-    _print_summary(BuildResult(summary, tmp_path / "build", 2, site=site), Config(root=tmp_path))
+    summary = BuildSummary(pages_removed=["/topic/kurti-for-diwali/", "/topic/gone/", "/topic/moved/"],
+                           counters={"collect_aliases": 1, "collect_refiled": 2, "lifecycle_retired": 1,
+                                     "lifecycle_retired_total": 1})
+    moved = RetiredPage("/topic/moved/", "moved", 301, "/topic/kurti/", "lost_support")
+    _print_summary(BuildResult(summary, tmp_path / "build", 2, site=site, retired=[moved]), Config(root=tmp_path))
     out = " ".join(capsys.readouterr().out.split())
     assert "quality gates: 1 topics are alias lines on another collection's page, 2 collections filed" in out
     assert "removed page: /topic/kurti-for-diwali/ (now a line on /topic/kurti/#kurti-for-diwali)" in out
     assert "removed page: /topic/gone/ " in out + " " and "/topic/gone/ (now" not in out
+    assert "removed page: /topic/moved/ (retired, lost_support: 301 to /topic/kurti/)" in out
+    assert "lifecycle: 0 pages created, 0 refreshed, 1 retired (1 retired URLs redirected or gone: netlify" in out

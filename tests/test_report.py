@@ -238,3 +238,49 @@ def test_report_command_prints_the_path_or_says_to_build(tmp_path):
     result = CliRunner().invoke(main, ["report", "-c", config, "--print-path"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == str(tmp_path / "state" / "report" / "index.html") == str(written)
+
+
+def test_report_shows_the_reward_table_what_rewards_changed_and_the_page_lifecycle(tmp_path):
+    from sitegen.core.models import PageEvent, RetiredPage
+
+    cfg = Config(root=tmp_path)
+    store, run = fill_store(cfg.store_path)
+    reward = {"table": {"average": 0.05, "pages": 2, "queries": 1, "pages_without_data": 1, "capped": False,
+                        "steer": True,
+                        "rows": [{"page": "/topic/green-dresses/", "topic": "green dresses", "impressions": 1200.0,
+                                  "clicks": 120.0, "sessions": 0.0, "engaged": 0.0, "reward": 0.1, "measure": "ctr",
+                                  "vs_average": 2.0},
+                                 {"page": "/topic/old-topic/", "topic": "", "impressions": 900.0, "clicks": 9.0,
+                                  "sessions": 0.0, "engaged": 0.0, "reward": 0.01, "measure": "ctr",
+                                  "vs_average": 0.2}]},
+              "collect": {"gained": [{"topic": "office looks", "ratio": 1.0, "weight": 3.0}],
+                          "lost": [{"topic": "old topic", "ratio": 0.2, "weight": 4.0,
+                                    "now": "no slot within collect.max_collections"}]},
+              "link": {"hub_moves": [{"hub": "Dresses", "topic": "green dresses", "path": "/topic/green-dresses/",
+                                      "before": 2, "after": 1, "ratio": 2.0}], "hub_moves_total": 1,
+                       "featured_gained": [], "featured_lost": [], "related": [], "related_total": 0}}
+    with store:
+        store.lifecycle.record(run, [], [RetiredPage("/topic/old-topic/", "old topic", 301, "/topic/office-looks/",
+                                                     "budget", "lost its slot", "2026-01-02T00:00:00Z", run)],
+                               [PageEvent("/topic/old-topic/", "retired", "old topic", "budget", "lost its slot", 301,
+                                          "/topic/office-looks/"),
+                                PageEvent("/topic/office-looks/", "created", "office looks",
+                                          "won a page slot through query rewards", "7 items")])
+        path = write_report(report_dir(cfg), cfg, store, run, [], summary=SUMMARY,
+                            link_report={**LINKS, "reward": reward})
+    doc = Doc(path.read_text(encoding="utf-8"))
+    text = doc.plain
+    assert "demand" in doc.ids
+    assert "/topic/green-dresses/ green dresses 1,200.0 120.0 0.0 0.1000 ctr 2.00×" in text
+    assert "/topic/old-topic/ (retired) old topic" in text  # a page with data retired since: its old topic
+    assert "Topics with a page only because of their reward (1)" in text and "office looks 3.0 1.00×" in text
+    assert "old topic 4.0 0.20× no slot within collect.max_collections" in text
+    assert "Dresses green dresses 2 1 2.00×" in text
+    assert "Pages retired (1)" in text and "old topic page budget lost its slot 301 → /topic/office-looks/" in text
+    assert "Pages created (1)" in text and "won a page slot through query rewards" in text
+    assert "/topic/office-looks/#old-topic – retired: 301 → /topic/office-looks/" in text  # the change list too
+    data = json.loads((path.parent / "report.json").read_text())
+    assert data["demand"]["lifecycle"]["retired_301"] == 1
+    # no data: the section says so
+    path, doc = write(tmp_path / "empty", [])
+    assert "No reward data" in doc.plain and "created, refreshed and retired no page" in doc.plain

@@ -15,7 +15,10 @@ A topic (a de-duplicated predicted query) becomes a collection when enough catal
    ethnic, "office" -> formal) asks for that value when some column of the catalog has it ("bags for weddings"
    needs an ethnic bag), and is left to the embedding when none has;
 4. candidates scoring >= ``threshold`` pass; fewer than ``min_items`` -> "thin";
-5. near-duplicate topics (topic cosine >= 0.9 and compatible catalog words) merge into the heavier one;
+5. topics are taken strongest first (the heavier, then the one with more relevant items; with query rewards,
+   ``demand.steer``, the weight times the reward ratio, so a topic earning less than average yields its slot
+   within ``max_collections`` to one with no data); near-duplicate topics (topic cosine >= 0.9 and
+   compatible catalog words) merge into the stronger one;
 6. the quality gates (``gates.py``): a topic whose items mostly repeat a stronger page's (Jaccard >=
    ``duplicate_jaccard`` on the relevant or on the shown items, whatever the query category: two pages showing
    the same images are duplicate content to a search engine), or a use-case / style topic whose items are its
@@ -25,6 +28,7 @@ A topic (a de-duplicated predicted query) becomes a collection when enough catal
    most of them. In a use-case topic the purpose ("... for school projects") is left to the embedding, except
    a gender.
 
+Slugs come from the topic (``gates.SlugBook``): a slug published before, live or retired, stays its topic's.
 Every dropped topic is returned with its reason. Deterministic: same inputs, same output.
 """
 
@@ -40,8 +44,9 @@ import numpy as np
 
 from sitegen.core import urls
 from sitegen.core.config import CollectSection
-from sitegen.core.models import QUERY_CATEGORIES, Collection, DroppedTopic, Item, Query, Topic
-from sitegen.aggregate.gates import Candidate, alias_records, apply_gates
+from sitegen.core.models import QUERY_CATEGORIES, Collection, DroppedTopic, Item, Query, RewardTable, Topic
+from sitegen.aggregate.gates import Candidate, SlugBook, alias_records, apply_gates
+from sitegen.demand import steer
 from sitegen.aggregate.relevance import CatalogView, TopicEvidence, make_scorer
 from sitegen.aggregate.summary import summarise
 from sitegen.core import text as core_text
@@ -288,6 +293,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
             implies: Mapping[str, Sequence[str]] | None = None, fragments=None,
             model_dir: str | Path | None = None, embed: Callable[[Sequence[str]], np.ndarray] | None = None,
             observe: Callable[[Topic, TopicEvidence, np.ndarray], None] | None = None,
+            rewards: RewardTable | None = None, owned: Mapping[str, str] | None = None,
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
     ``item_vectors`` (ids = positions in ``items``); ``implies`` and ``fragments``: the lexicon's occasion table
@@ -295,7 +301,9 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     (``relevance.model``) for the ``student`` / ``auto`` scorer, ``embed`` the site's text embedder for a scorer
     that needs more vectors (``CatalogView.embed``). Returns (collections in topic order, dropped topics, stats).
     ``observe(topic, evidence, scores)``, when given, sees every scored topic's candidates (the relevance loop
-    samples its pairs there)."""
+    samples its pairs there). ``rewards`` (``demand.steer.steering``; None = off) steers which topics get pages
+    (``demand.steer``; ``stats["steering"]`` says what it changed); ``owned`` (slug -> topic key) are the
+    slugs published before, live or retired, which stay their topics'."""
     t0 = time.perf_counter()
     topic_vectors = np.asarray(topic_vectors, np.float32)
     item_vectors = np.asarray(item_vectors, np.float32)
@@ -360,30 +368,35 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         if progress is not None:
             progress(min(start + _BATCH, len(searched)), len(searched))
 
-    # 5. strongest first: heavier topics, then more relevant items
-    viable.sort(key=lambda c: (-topics[c.pos].weight, -len(c.passing), c.pos))
-    viable, merged = _merge(viable, topics, topic_vectors)
-    dropped.extend(merged)
+    # 5. strongest first: heavier topics, then more relevant items; steered by rewards, weight x reward ratio
+    item_hubs = [hub_of(it) for it in items]
 
-    kept, gated = apply_gates(viable, topics, analysed, [hub_of(it) for it in items],
-                              threshold=cfg.duplicate_jaccard, max_items=cfg.max_items,
-                              max_collections=cfg.max_collections)
+    def gate(weight: Callable[[Candidate], float]):
+        ordered = sorted(viable, key=lambda c: (-weight(c), -len(c.passing), c.pos))
+        kept_viable, merged = _merge(ordered, topics, topic_vectors)
+        kept, gated = apply_gates(kept_viable, topics, analysed, item_hubs, threshold=cfg.duplicate_jaccard,
+                                  max_items=cfg.max_items, max_collections=cfg.max_collections)
+        return kept, merged + gated
+
+    steering: dict = {}
+    if rewards is None:
+        kept, gated = gate(lambda c: topics[c.pos].weight)
+    else:
+        book = SlugBook(owned)
+        ratios = {c.pos: steer.ratio(rewards, topics[c.pos].text, _owned_path(book, topics[c.pos].text))
+                  for c in viable}
+        plain, _ = gate(lambda c: topics[c.pos].weight)
+        kept, gated = gate(lambda c: steer.steered(topics[c.pos].weight, ratios[c.pos]))
+        steering = _steering_report(plain, kept, gated, topics, ratios)
     dropped.extend(gated)
 
-    # slugs in topic order (the pages first: an alias never moves a page's slug), then the aliases'
+    # slugs in topic order (the pages first: an alias never moves a page's slug), then the aliases'; a slug
+    # published before stays its topic's (``owned``)
     kept.sort(key=lambda k: k.cand.pos)
-    used: set[str] = set()
-    slugs = []
-    for page in kept:
-        base = urls.slugify(topics[page.cand.pos].text) or "topic"
-        slug, n = base, 1
-        while slug in used:
-            n += 1
-            slug = f"{base}-{n}"
-        used.add(slug)
-        slugs.append(slug)
+    book = SlugBook(owned)
+    slugs = book.take([topics[page.cand.pos].text for page in kept])
     collections: list[Collection] = []
-    for page, slug, aliases in zip(kept, slugs, alias_records(kept, topics, used, [it.id for it in items])):
+    for page, slug, aliases in zip(kept, slugs, alias_records(kept, topics, book, [it.id for it in items])):
         topic = topics[page.cand.pos]
         member_items = [items[i] for i in page.members.tolist()]
         collections.append(Collection(slug=slug, topic=topic.text, category=topic.category, hub=page.hub,
@@ -405,7 +418,44 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
              "items_covered": covered, "coverage": round(covered / len(items), 4) if items else 0.0,
              "mean_items": round(sum(len(c.item_ids) for c in collections) / len(collections), 2) if collections else 0.0,
              "seconds": round(time.perf_counter() - t0, 3)}
+    if steering:
+        stats["steering"] = steering
     return collections, dropped, stats
+
+
+def _owned_path(book: SlugBook, text: str) -> str:
+    """The page a topic has had (``/topic/<its slug>/``), or "" when it never had one."""
+    slug = book.of_key.get(topic_key(text))
+    return urls.collection_url(slug) if slug else ""
+
+
+def _steering_report(plain, kept, dropped: Sequence[DroppedTopic], topics: Sequence[Topic],
+                     ratios: dict[int, float]) -> dict:
+    """What the rewards changed in collect: the topics with a page only because of their reward (``gained``)
+    and those without one only because of it (``lost``, with the reason they lost it), each with its reward
+    ratio; ``plain`` and ``kept`` are the unsteered and the steered pages."""
+    before = [k.cand.pos for k in sorted(plain, key=lambda k: k.cand.pos)]
+    after = [k.cand.pos for k in sorted(kept, key=lambda k: k.cand.pos)]
+    gained, lost = steer.gained_lost(before, after)
+    alias_of = {pos: topics[k.cand.pos].text for k in kept for pos, _r, _j in k.aliases}
+    why = {d.topic: d.reason for d in dropped}
+
+    def row(pos: int, lost_to: str = "") -> dict:
+        out = {"topic": topics[pos].text, "ratio": round(ratios.get(pos, 1.0), 3), "weight": topics[pos].weight}
+        if lost_to:
+            out["now"] = lost_to
+        return out
+
+    def now(pos: int) -> str:
+        if pos in alias_of:
+            return f"a line on the page of {alias_of[pos]!r}"
+        reason = why.get(topics[pos].text, "")
+        if reason.startswith("merged_into:"):
+            return f"merged into {reason.split(':', 1)[1]!r}"
+        return "no slot within collect.max_collections" if reason == "max_collections" else reason or "no page"
+
+    return {"gained": [row(p) for p in gained], "lost": [row(p, now(p)) for p in lost],
+            "topics_with_data": sum(1 for r in ratios.values() if r != 1.0), "viable": len(ratios)}
 
 
 def _merge(viable: list[Candidate], topics: Sequence[Topic], vectors: np.ndarray

@@ -26,14 +26,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from sitegen.core import urls
 from sitegen.core.lexicon import english
 from sitegen.core.models import Alias, AliasReason, DroppedTopic, Topic
-from sitegen.core.text import match_words
+from sitegen.core.text import match_words, topic_key
 
 _AUDIENCE = frozenset({"men", "women", "boys", "girls", "unisex", "kid", "kids", "baby", "babies"})
 _PLAIN = {"description": 0, "style": 1, "use_case": 2}  # a base is at least as plain as the topic
@@ -307,22 +307,52 @@ def file_under(members: np.ndarray, item_hubs: Sequence[str], topic_hub: str) ->
     return next(h for h in hubs if h in tied)
 
 
-def alias_records(kept: Sequence[Kept], topics: Sequence[Topic], used: set[str],
+class SlugBook:
+    """Collection slugs: ``slugify(topic)``, then ``-2``, ``-3`` ... on a collision, taken in the order asked.
+    ``owned`` (slug -> topic key, ``core.text.topic_key``) holds every slug sitegen has published, live or
+    retired: a topic that owns a slug gets it back, and no other topic ever gets it, so a URL never comes back
+    as a different page. With nothing owned the slugs are those of the topic order alone."""
+
+    def __init__(self, owned: Mapping[str, str] | None = None, used: set[str] | None = None):
+        self.owned = dict(owned or {})
+        self.of_key: dict[str, str] = {}
+        for slug, key in sorted(self.owned.items()):
+            self.of_key.setdefault(key, slug)
+        self.used = used if used is not None else set()
+
+    def take(self, texts: Sequence[str]) -> list[str]:
+        """Slugs for ``texts`` in order: first every topic's own slug, then new ones."""
+        out: list[str | None] = [None] * len(texts)
+        for n, text in enumerate(texts):
+            slug = self.of_key.get(topic_key(text))
+            if slug is not None and slug not in self.used:
+                out[n] = slug
+                self.used.add(slug)
+        for n, text in enumerate(texts):
+            if out[n] is None:
+                key = topic_key(text)
+                base = urls.slugify(text) or "topic"
+                slug, k = base, 1
+                while slug in self.used or self.owned.get(slug, key) != key:
+                    k += 1
+                    slug = f"{base}-{k}"
+                self.used.add(slug)
+                out[n] = slug
+        return [s for s in out if s is not None]
+
+
+def alias_records(kept: Sequence[Kept], topics: Sequence[Topic], used: set[str] | SlugBook,
                   item_ids: Sequence[str]) -> list[tuple[Alias, ...]]:
     """Per kept page, its aliases in topic order, each with the slug its page would have had (taken in topic
-    order, after the collections' slugs ``used``, which it joins), its anchor on the page (the slug unless
-    the theme uses that id) and the page's items relevant to it with their scores (``item_ids[i]`` is the id of
-    item ``i``)."""
+    order, after the collections' slugs ``used`` (a set, or the ``SlugBook`` that gave them), which it joins),
+    its anchor on the page (the slug unless the theme uses that id) and the page's items relevant to it with
+    their scores (``item_ids[i]`` is the id of item ``i``)."""
+    book = used if isinstance(used, SlugBook) else SlugBook(used=used)
     out: list[list[Alias]] = [[] for _ in kept]
-    for pos, k, reason, jac in sorted((pos, k, reason, jac) for k, page in enumerate(kept)
-                                      for pos, reason, jac in page.aliases):
+    rows = sorted((pos, k, reason, jac) for k, page in enumerate(kept) for pos, reason, jac in page.aliases)
+    slugs = book.take([topics[pos].text for pos, *_ in rows])
+    for (pos, k, reason, jac), slug in zip(rows, slugs):
         topic = topics[pos]
-        base = urls.slugify(topic.text) or "topic"
-        slug, n = base, 1
-        while slug in used:
-            n += 1
-            slug = f"{base}-{n}"
-        used.add(slug)
         anchor = slug if slug not in RESERVED_IDS else f"topic-{slug}"
         page, own = kept[k], kept[k].alias_items[pos]
         score_of = dict(zip(own.passing.tolist(), own.scores.tolist()))

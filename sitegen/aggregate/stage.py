@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -13,6 +13,7 @@ from sitegen.core.models import Collection, Item, Site
 from sitegen.core.lexicon import lexicon_files
 from sitegen.core.stage import Stage, StageContext
 from sitegen.core.text import item_text
+from sitegen.demand.steer import steering
 from sitegen.distribute.plan import OTHER
 from sitegen.engines.stage import Embedded, Indexed
 from sitegen.represent.stage import Represented
@@ -22,6 +23,7 @@ from sitegen.represent.stage import Represented
 class Collected:
     collections: list[Collection]
     topic_vectors: dict[str, np.ndarray]  # collection slug (or alias key) -> its topic's vector
+    steering: dict = field(default_factory=dict)  # what query rewards changed (``collect``'s stats["steering"])
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     collections, dropped, stats = run(topics, vectors, items, embed.item_vectors, index.index, cfg.collect,
                                       hub_of=plan.hub_of, item_text=item_text, progress=ctx.progress("collect"),
                                       implies=plan.words.implies, fragments=plan.fragments,
-                                      model_dir=relevance_model(cfg), embed=ctx.embedder.encode)
+                                      model_dir=relevance_model(cfg), embed=ctx.embedder.encode,
+                                      rewards=steering(ctx.demand.rewards if ctx.demand else None, cfg.reward.steer),
+                                      owned=owned_slugs(ctx.store))
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
     ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*plan.unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}
@@ -77,7 +81,17 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     topic_vectors.update({urls.alias_key(c.slug, a.anchor): by_text[a.topic]
                           for c in collections for a in c.aliases if a.topic in by_text})
     ctx.counters["collections"] = len(collections)
-    return Collected(list(collections), topic_vectors)
+    return Collected(list(collections), topic_vectors, stats.get("steering", {}))
+
+
+def owned_slugs(store) -> dict[str, str]:
+    """slug -> topic key of every collection URL published before, live or retired (``store.lifecycle``): they
+    stay their topics'. The GEO result is reused only when nothing it reads changed, and a published result
+    already respects these; the build checks it anyway (``pipeline.lifecycle``)."""
+    lifecycle = getattr(store, "lifecycle", None)
+    if lifecycle is None:
+        return {}
+    return {urls.collection_slug(path): key for path, key in lifecycle.owners().items() if urls.collection_slug(path)}
 
 
 def relevance_model(cfg) -> Path:
@@ -98,7 +112,7 @@ def scorer_models(cfg) -> list[Path]:
 
 
 COLLECT = Stage("collect", collect, inputs=("site", "embed", "represent", "index"), output=Collected,
-                settings=("collect", "embed", "represent.lexicons"), data_files=lexicon_files,
+                settings=("collect", "embed", "represent.lexicons", "reward.steer"), data_files=lexicon_files,
                 models=scorer_models,
                 plugins=lambda cfg: [*scorer_choice(cfg),
                                      *[("topic_source", name) for name in cfg.collect.topic_sources]],

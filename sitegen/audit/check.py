@@ -4,6 +4,10 @@ It reads only the files (a stdlib ``re`` tokenizer and ``xml.etree``), never the
 built folder. One pass parses each HTML file (in worker processes on big sites); the cross-page checks (links,
 orphans, depth, duplicates, sitemaps, robots.txt, llms.txt) then run over the compact per-page records.
 
+Redirect pages (a ``<meta http-equiv="refresh">``) and the stubs sitegen leaves at retired URLs
+(``<meta name="sitegen:status">``) are not pages of the site: their target must exist, and no page may link
+to them.
+
 Every finding carries a one-line fix. Severities: ``error`` blocks publishing (broken links, missing titles,
 invalid JSON-LD ...), ``warning`` hurts ranking or citation (thin or near-duplicate collections, deep pages ...),
 ``info`` is advice (short descriptions ...).
@@ -356,10 +360,22 @@ def audit(out_dir: Path, cfg: Config, *, min_items: int | None = None, now: str 
         out.extend(p.findings)
         p.findings = []
 
+    # redirect pages (a meta refresh) and the stubs of retired pages are not pages of the site: their links
+    # count for nothing, a link to one is a finding, their redirect must land on a page
+    stubs = {p.file: p for p in pages if p.refresh is not None or p.retired}
+    memo: dict[str, str | None] = {}
+    for p in stubs.values():
+        if p.refresh:
+            t = internal_path(p.refresh, p.path, base)
+            rel = None if t is None else (memo[t] if t in memo else memo.setdefault(t, resolve(t, files)))
+            if t is not None and rel is None:
+                out.append(_f("error", "redirect_broken", p.path, f"redirects to {p.refresh}, which does not exist"))
+            elif rel in stubs and rel != p.file:
+                out.append(_f("warning", "redirect_chain", p.path, f"redirects to {t}, itself a redirect"))
+
     # links, resources, inbound counts
     inbound: dict[str, int] = {}
     adjacency: dict[str, list[str]] = {}
-    memo: dict[str, str | None] = {}
     for p in pages:
         outs = []
         for t in p.links:
@@ -367,6 +383,12 @@ def audit(out_dir: Path, cfg: Config, *, min_items: int | None = None, now: str 
             if rel is None:
                 out.append(_f("error", "broken_image" if t.lower().endswith(_IMAGE_EXT) else "broken_link",
                               p.path, f"links to {t}, which does not exist"))
+            elif p.file in stubs:
+                continue
+            elif rel in stubs:
+                q = stubs[rel]
+                what = f"redirects to {q.refresh}" if q.refresh else f"answers {q.retired or 'as a retired page'}"
+                out.append(_f("warning", "link_to_retired", p.path, f"links to {t}, a retired page ({what})"))
             elif rel in by_file and rel != p.file:
                 outs.append(rel)
                 inbound[rel] = inbound.get(rel, 0) + 1
@@ -447,7 +469,7 @@ def audit(out_dir: Path, cfg: Config, *, min_items: int | None = None, now: str 
         rel = resolve(cpath, files)
         if rel is None:
             out.append(_f("error", "canonical_broken", p.path, f"canonical {can} does not exist"))
-        elif rel != p.file:
+        elif rel != p.file and p.file not in stubs:
             out.append(_f("warning", "canonical_other", p.path, f"canonical points to another page: {cpath}"))
     if locales:
         for p in pages:

@@ -94,6 +94,9 @@ FIXES = {
     "llms_broken_link": "Drop the link from llms.txt or publish the page",
     "llms_relative_link": "Use absolute URLs in llms.txt",
     "llms_format": "Start llms.txt with '# <site name>' followed by a '> summary' line",
+    "link_to_retired": "Link the live page the retired one redirects to (or nothing, for a gone page)",
+    "redirect_broken": "Point the redirect at an existing page",
+    "redirect_chain": "Point the redirect at the final page, not at another redirect",
 }
 
 
@@ -177,7 +180,8 @@ def resolve(path: str, files: set[str] | frozenset[str]) -> str | None:
 # -- one page -----------------------------------------------------------------------------------------------
 class PageData:
     __slots__ = ("path", "file", "title", "n_titles", "descs", "robots", "canonicals", "alternates", "links",
-                 "resources", "h1s", "noindex", "findings", "itemlists", "members", "jsonld_ok", "lang")
+                 "resources", "h1s", "noindex", "findings", "itemlists", "members", "jsonld_ok", "lang", "refresh",
+                 "retired")
 
     def __init__(self, path: str, file: str):
         self.path, self.file = path, file
@@ -196,6 +200,8 @@ class PageData:
         self.members: tuple[str, ...] = ()  # member paths of the (first) ItemList, for near-duplicate detection
         self.jsonld_ok = False
         self.lang = ""
+        self.refresh: str | None = None  # the URL of a <meta http-equiv="refresh"> (a redirect page)
+        self.retired = ""  # <meta name="sitegen:status">: "301" / "410" on the stub of a retired page
 
 
 _REGION_TAGS = "title|h1|main|nav|header|footer|aside|svg|ul|ol|div|section|article"
@@ -207,6 +213,7 @@ _ATTR = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)
 _TAGS = re.compile(r"<[^>]*>")
 _HREF = re.compile(r"""(?:^|\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
 _INTEREST = {"a", "img", "source", "link", "meta", "title", "h1", "html", "main", "svg"} | EXCLUDED_TAGS
+_REFRESH_URL = re.compile(r"url\s*=\s*(.+)$", re.I)
 
 
 def _attrs(raw: str) -> dict[str, str]:
@@ -339,6 +346,11 @@ class _Parser:
             elif tag == "meta":
                 name = (a.get("name") or a.get("property") or "").lower()
                 content = a.get("content") or ""
+                if (a.get("http-equiv") or "").lower() == "refresh":
+                    found = _REFRESH_URL.search(content)
+                    p.refresh = unescape(found.group(1).strip("'\" ")) if found else ""
+                elif name == "sitegen:status":
+                    p.retired = content.strip()
                 if name == "description":
                     p.descs.append(content)
                 elif name == "robots":

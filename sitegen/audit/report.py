@@ -10,8 +10,8 @@ the sitemap table and, from disk, rewrites the site links): the verdict, overvie
 changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, the
 collection quality gates (aliases, re-filed collections), topics by query category, link equity (PageRank
 histogram and the weakest pages as server-side SVG), the relevance judgments (grades per source and rater, the
-raters' agreement as quadratic-weighted kappa) and the audit
-findings. ``noindex``.
+raters' agreement as quadratic-weighted kappa), the demand loop (the reward table, what query rewards changed,
+the pages created, refreshed and retired with their reasons and redirects) and the audit findings. ``noindex``.
 Tables are capped (the sitemap listing at 5,000 rows) with a note, so a 50k-page site gives a page a browser opens.
 """
 
@@ -124,12 +124,17 @@ def weakest_svg(rows: list[tuple[str, float]], n_pages: int, *, width: int = 640
 
 
 def _changes(store: Store, run_id: int, now_alias: dict[str, str]) -> list[dict]:
-    """The change list by kind; a removed collection page whose topic is now an alias says where it is listed."""
+    """The change list by kind; a removed collection page whose topic is now an alias says where it is listed,
+    a retired one where it redirects."""
     groups: dict[str, list] = defaultdict(list)
+    retired = store.lifecycle.retired()
     for path, change, old, new in store.pages.changes(run_id):
         row = {"path": path, "old": old or "", "new": new or ""}
         if change == "removed" and path in now_alias:
             row["alias_on"] = now_alias[path]
+        if change == "removed" and path in retired:
+            r = retired[path]
+            row["redirect"] = f"301 → {r.target}" if r.status == 301 else "410 gone"
         groups[change].append(row)
     order = list(CHANGE_LABELS) + sorted(set(groups) - set(CHANGE_LABELS))
     return [{"change": c, "label": CHANGE_LABELS.get(c, c.capitalize()), "count": len(groups[c]),
@@ -179,6 +184,37 @@ def _gates(store: Store) -> dict:
     refiled.sort(key=lambda r: (r["from"], r["to"], r["topic"]))
     reasons = Counter(a["reason"] for a in aliases)
     return {"aliases": aliases, "refiled": refiled, "alias_reasons": dict(sorted(reasons.items()))}
+
+
+EVENT_LABELS = {"created": "Pages created", "refreshed": "Pages refreshed", "retired": "Pages retired",
+                "reaimed": "Redirects re-aimed"}
+REASON_LABELS = {"lost_support": "lost support", "merged": "merged", "budget": "page budget", "reward": "reward",
+                 "trend": "trend expired"}
+
+
+def _demand(store: Store, run_id: int, link_report: dict | None) -> dict:
+    """The demand loop's part of the report: the reward table and what steering changed (from the link report,
+    ``distribute.stage.link_site``), and the page lifecycle: this build's created, refreshed and retired pages
+    with their reasons, and every retired URL with its redirect."""
+    events: dict[str, list] = defaultdict(list)
+    for e in store.lifecycle.events(run_id):
+        events[e.event].append({"path": e.path, "topic": e.topic, "reason": e.reason, "detail": e.detail,
+                                "status": e.status, "target": e.target,
+                                "reason_label": REASON_LABELS.get(e.reason, e.reason)})
+    retired = [{"path": r.path, "topic": r.topic, "status": r.status, "target": r.target, "reason": r.reason,
+                "reason_label": REASON_LABELS.get(r.reason, r.reason), "detail": r.detail,
+                "retired_at": r.retired_at} for r in store.lifecycle.retired().values()]
+    reward = json.loads(json.dumps((link_report or {}).get("reward") or {}))
+    gone = {r["path"]: r["topic"] for r in retired}
+    known = gone | {p.path: p.topic for p in store.lifecycle.live().values()}
+    for row in (reward.get("table") or {}).get("rows", ()):  # a page with data may be retired since
+        row["topic"] = row["topic"] or known.get(row["page"], "")
+        row["retired"] = row["page"] in gone
+    return {"reward": reward,
+            "lifecycle": {"groups": [{"event": k, "label": label, "count": len(events[k]), "rows": events[k]}
+                                     for k, label in EVENT_LABELS.items() if events.get(k)],
+                          "retired": retired, "retired_301": sum(1 for r in retired if r["status"] == 301),
+                          "retired_410": sum(1 for r in retired if r["status"] == 410)}}
 
 
 def _findings(findings: list[Finding]) -> dict:
@@ -241,7 +277,7 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
         "dropped": dropped, "topics": topics, "gates": gates,
         "links": {"report": link_report or {}, "scored": len(pr),
                   "weakest": [{"path": p, "score": s, "ratio": s * len(pr)} for p, s in scored[:WEAKEST]]},
-        "judgments": _judgments(store),
+        "judgments": _judgments(store), "demand": _demand(store, run_id, link_report),
         "findings": f, "limits": {"rows": TABLE_ROWS, "changes": CHANGE_ROWS, "sitemap": SITEMAP_ROWS},
         "_pagerank": [float(s) for _, s in pr],
     }

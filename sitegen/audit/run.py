@@ -38,7 +38,7 @@ def cached_audit(cfg, store, site_dir: Path, records: list[PageRecord], now: str
     h = hashlib.sha256(config_hash(cfg).encode())
     for r in sorted(records, key=lambda r: r.path):
         h.update(f"{r.path}\0{r.content_hash}\0{r.lastmod}\0{r.in_sitemap}\n".encode())
-    for name in ("robots.txt", "llms.txt"):
+    for name in ("robots.txt", "llms.txt", ".sitegen-output"):  # the marker: the generation, redirects included
         if (site_dir / name).is_file():
             h.update((site_dir / name).read_bytes())
     key = h.hexdigest()[:32]

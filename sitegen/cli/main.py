@@ -127,10 +127,18 @@ def _print_summary(result, cfg: Config) -> None:
     if c.get("collect_aliases") or c.get("collect_refiled"):
         console.print(f"quality gates: {c.get('collect_aliases', 0)} topics are alias lines on another collection's "
                       f"page, {c.get('collect_refiled', 0)} collections filed under their items' majority category")
+    if any(c.get(f"lifecycle_{k}") for k in ("created", "refreshed", "retired", "reaimed", "retired_total")):
+        console.print(f"lifecycle: {c.get('lifecycle_created', 0)} pages created, {c.get('lifecycle_refreshed', 0)} "
+                      f"refreshed, {c.get('lifecycle_retired', 0)} retired ({c.get('lifecycle_retired_total', 0)} "
+                      f"retired URLs redirected or gone: {', '.join(cfg.lifecycle.redirects) or 'no redirect files'})")
     now_alias = {urls.collection_url(a.slug): f"{urls.collection_url(col.slug)}#{a.anchor}"
                  for col in (result.site.collections if result.site else ()) for a in col.aliases}
+    retired = {r.path: r for r in getattr(result, "retired", ())}
     for removed in s.pages_removed[:20]:
         line = f" (now a line on {now_alias[removed]})" if removed in now_alias else ""
+        if removed in retired:
+            r = retired[removed]
+            line += f" (retired, {r.reason}: {f'301 to {r.target}' if r.status == 301 else '410 gone'})"
         console.print(f"[yellow]removed page:[/yellow] {removed}{line}")
     table = Table(title="time per stage", show_edge=False, pad_edge=False)
     table.add_column("stage")

@@ -266,6 +266,7 @@ class LifecycleSection:
     floor_builds: int = field(default=3, metadata=POSITIVE)  # builds in a row below the floor before retiring
     min_impressions: int = field(default=100, metadata=NON_NEGATIVE)  # data needed before the floor applies
     redirects: list[str] = field(default_factory=lambda: ["netlify", "nginx", "html"])  # formats written
+    redirect_similarity: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))  # 301 vs 410
 
 
 @dataclass
@@ -395,6 +396,7 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
+    _check_redirects(cfg.lifecycle.redirects, errors)
     if cfg.relevance.teacher == "llm":
         from sitegen.learn.relevance.llm import settings_problems
 
@@ -403,6 +405,18 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         errors.append("vlm.model: required when represent.generator = 'vlm'")
     if cfg.vlm.backend == "openai" and cfg.represent.generator == "vlm" and not cfg.vlm.base_url:
         errors.append("vlm.base_url: required when vlm.backend = 'openai'")
+
+
+REDIRECT_FORMATS = ("netlify", "cloudflare", "nginx", "html")
+
+
+def _check_redirects(formats: list, errors: list[str]) -> None:
+    """``lifecycle.redirects``: known formats; ``netlify`` and ``cloudflare`` both write ``_redirects``."""
+    for i, name in enumerate(formats):
+        if isinstance(name, str) and name not in REDIRECT_FORMATS:
+            errors.append(f"lifecycle.redirects[{i}]: unknown format {name!r} (use {', '.join(REDIRECT_FORMATS)})")
+    if "netlify" in formats and "cloudflare" in formats:
+        errors.append("lifecycle.redirects: 'netlify' and 'cloudflare' both write _redirects; choose one")
 
 
 def _check_plugins(cfg: Config, errors: list[str]) -> None:

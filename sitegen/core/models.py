@@ -424,3 +424,49 @@ class Demand:
                 "queries": sorted((k, round(r.reward, 6)) for k, r in self.rewards.queries.items()),
                 "topics": [(t.text, t.source, round(t.weight, 6), t.hub, t.category) for t in self.topics]}
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+
+
+# -- the page lifecycle (sitegen.demand.lifecycle) -------------------------------------------------------------
+
+RetireReason = Literal["lost_support", "merged", "budget", "reward", "trend"]
+PageEventKind = Literal["created", "refreshed", "retired", "reaimed"]
+
+
+@dataclass(frozen=True, slots=True)
+class LivePage:
+    """A published collection page as the lifecycle remembers it: its topic, the items it showed and how many
+    builds in a row its reward has been below ``lifecycle.reward_floor``."""
+
+    path: str  # "/topic/black-formal-shoes/"
+    topic: str
+    item_ids: tuple[str, ...] = ()
+    below: int = 0  # builds in a row below the reward floor
+    first_run: int = 0  # the build that created it
+
+
+@dataclass(frozen=True, slots=True)
+class RetiredPage:
+    """A collection URL that no longer has a page: 301 to ``target`` (the closest live collection, by topic
+    embedding) or 410 when none is close enough. Its slug stays its topic's: no other topic ever gets it."""
+
+    path: str
+    topic: str
+    status: Literal[301, 410]
+    target: str = ""  # 301: the live page it redirects to (a path, maybe with an #anchor); 410: ""
+    reason: RetireReason = "lost_support"
+    detail: str = ""
+    retired_at: str = ""  # ISO 8601, the build's time
+    run_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PageEvent:
+    """What one build did to one collection URL, with the reason (the review report lists these)."""
+
+    path: str
+    event: PageEventKind
+    topic: str
+    reason: str = ""
+    detail: str = ""
+    status: int = 0  # retired / reaimed: 301 or 410
+    target: str = ""

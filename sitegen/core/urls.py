@@ -36,6 +36,14 @@ def collection_url(slug: str) -> str:
     return f"/topic/{slug}/#{anchor}" if sep else f"/topic/{slug}/"
 
 
+def collection_slug(url_path: str) -> str:
+    """The slug of a collection page path (``/topic/<slug>/`` -> ``<slug>``); "" for any other path."""
+    path = page_path(url_path)
+    if path.startswith("/topic/") and path.endswith("/") and path.count("/") == 3:
+        return path[len("/topic/"):-1]
+    return ""
+
+
 def alias_key(slug: str, anchor: str) -> str:
     """The key of an alias line (anchor ``anchor`` on the collection page ``slug``), where a collection slug may
     stand (an item's annotations)."""

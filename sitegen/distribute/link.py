@@ -3,7 +3,9 @@
 1. Each collection gets ``related_min``..``related_max`` related collections: its nearest topics by embedding,
    same hub first (up to ``related_max - 2`` of them, so a page also points out of its hub).
 2. Each hub lists its collections, strongest first (strength = items x mean relevance score); the home page
-   features ``home_collections`` strong collections, taken round-robin across hubs.
+   features ``home_collections`` strong collections, taken round-robin across hubs. With query rewards
+   (``demand.steer``) the strength is multiplied by the reward ratio, and among a collection's near neighbours
+   the related slots go to similarity x reward ratio first.
 3. The link graph is exactly the page plan's (``plan.plan_site`` + ``plan.link_graph``); PageRank is NetworkX's,
    weighted by the number of links between two pages.
 4. Shaping: every collection whose PageRank is in the bottom quartile gets links from up to two strong
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from sitegen.core import urls
 from sitegen.core.config import LinkSection
-from sitegen.core.models import Collection, Site
+from sitegen.core.models import Collection, RewardTable, Site
+from sitegen.demand import steer
 from sitegen.distribute.plan import link_graph, plan_site
 
 RELATED_MIN_SIM = 0.3  # below this a neighbour is used only to reach related_min
@@ -83,10 +86,22 @@ def _neighbours(collections: Sequence[Collection], vectors: dict[str, np.ndarray
     return idx, sims
 
 
-def _related(collections, near, near_sims, cfg: LinkSection) -> list[tuple[str, ...]]:
+def steer_neighbours(cands: list[tuple[int, float]], ratios: Sequence[float], pool: int) -> list[tuple[int, float]]:
+    """Rewarded neighbours first: the ``pool`` nearest neighbours similar enough to be related
+    (>= ``RELATED_MIN_SIM``) reordered by similarity x reward ratio, then the rest in similarity order."""
+    close = [c for c in cands if c[1] >= RELATED_MIN_SIM][:pool]
+    chosen = {j for j, _ in close}
+    close.sort(key=lambda c: (-steer.steered(c[1], ratios[c[0]]), -c[1], c[0]))
+    return close + [c for c in cands if c[0] not in chosen]
+
+
+def _related(collections, near, near_sims, cfg: LinkSection,
+             ratios: Sequence[float] | None = None) -> list[tuple[str, ...]]:
     out = []
     for i, coll in enumerate(collections):
         cands = [(int(j), float(s)) for j, s in zip(near[i], near_sims[i])]
+        if ratios is not None:
+            cands = steer_neighbours(cands, ratios, 2 * cfg.related_max)
         same = [j for j, s in cands if s >= RELATED_MIN_SIM and collections[j].hub == coll.hub]
         picked = same[:max(cfg.related_max - 2, 0)]
         for j, s in cands:  # then the nearest from anywhere
@@ -103,11 +118,19 @@ def _related(collections, near, near_sims, cfg: LinkSection) -> list[tuple[str, 
     return out
 
 
-def _featured(collections: Sequence[Collection], count: int) -> tuple[str, ...]:
+def hub_listings(collections: Sequence[Collection],
+                 weight: Callable[[Collection], float] = strength) -> dict[str, list[Collection]]:
+    """hub name -> its collections, strongest first (``weight``: strength, or the steered strength)."""
     by_hub: dict[str, list[Collection]] = {}
-    for c in sorted(collections, key=lambda c: (-strength(c), c.slug)):
+    for c in sorted(collections, key=lambda c: (-weight(c), c.slug)):
         by_hub.setdefault(c.hub, []).append(c)
-    hubs = sorted(by_hub, key=lambda h: (-strength(by_hub[h][0]), h))
+    return by_hub
+
+
+def _featured(collections: Sequence[Collection], count: int,
+              weight: Callable[[Collection], float] = strength) -> tuple[str, ...]:
+    by_hub = hub_listings(collections, weight)
+    hubs = sorted(by_hub, key=lambda h: (-weight(by_hub[h][0]), h))
     out: list[str] = []
     depth = 0
     while len(out) < count and any(len(v) > depth for v in by_hub.values()):
@@ -129,20 +152,33 @@ def _measure(site: Site, hub_page_size: int):
 
 
 def shape_links(site: Site, topic_vectors_by_slug: dict[str, np.ndarray], cfg: LinkSection, *,
-                hub_page_size: int) -> tuple[Site, dict]:
+                hub_page_size: int, rewards: RewardTable | None = None) -> tuple[Site, dict]:
     """Fill related collections, hub listings and the featured collections, measure PageRank, shape the links.
-    Returns the new site (with ``pagerank``: URL path -> score) and a report."""
+    Returns the new site (with ``pagerank``: URL path -> score) and a report. ``rewards``
+    (``demand.steer.steering``; None = off) steers the hub order, featured and related slots; the report's
+    ``steering`` then says what it changed against the unsteered choice."""
     t0 = time.perf_counter()
     collections = list(site.collections)
     near, near_sims = _neighbours(collections, topic_vectors_by_slug) if collections else (None, None)
+    ratios = steer.collection_ratios(rewards, collections) if rewards is not None else None
+    weight = strength
+    if ratios is not None:
+        ratio_of = {c.slug: r for c, r in zip(collections, ratios)}
+
+        def weight(c: Collection) -> float:
+            return steer.steered(strength(c), ratio_of[c.slug])
+
+    steering: dict = {}
     if collections:
-        related = _related(collections, near, near_sims, cfg)
+        related = _related(collections, near, near_sims, cfg, ratios)
+        if ratios is not None:
+            steering = _steering(collections, related, _related(collections, near, near_sims, cfg), weight,
+                                 cfg.home_collections, ratios)
         collections = [replace(c, related=r) for c, r in zip(collections, related)]
-    by_hub: dict[str, list[Collection]] = {}
-    for c in sorted(collections, key=lambda c: (-strength(c), c.slug)):
-        by_hub.setdefault(c.hub, []).append(c)
+    by_hub = hub_listings(collections, weight)
     hubs = [replace(h, collection_slugs=tuple(c.slug for c in by_hub.get(h.name, ()))) for h in site.hubs]
-    site = replace(site, collections=collections, hubs=hubs, featured=_featured(collections, cfg.home_collections))
+    site = replace(site, collections=collections, hubs=hubs,
+                   featured=_featured(collections, cfg.home_collections, weight))
 
     plan, graph, pr_before, depth = _measure(site, hub_page_size)
     before = {"orphans": _orphans(graph), "deep": sum(1 for p in graph if depth.get(p, 1 << 30) > cfg.max_depth)}
@@ -202,7 +238,38 @@ def shape_links(site: Site, topic_vectors_by_slug: dict[str, np.ndarray], cfg: L
         "pages_by_depth": dict(sorted(by_depth.items(), key=lambda kv: (kv[0] == "unreachable", kv[0].zfill(4)))),
         "unfixable": sorted(set(unfixable))[:100], "seconds": round(time.perf_counter() - t0, 3),
     }
+    if steering:
+        report["steering"] = steering
     return replace(site, pagerank={p: float(s) for p, s in sorted(pagerank.items())}), report
+
+
+def _steering(collections: Sequence[Collection], related: list[tuple[str, ...]], plain: list[tuple[str, ...]],
+              weight: Callable[[Collection], float], home: int, ratios: Sequence[float], limit: int = 200) -> dict:
+    """What the rewards changed in the link structure, against the unsteered choice: moves within hub pages,
+    featured collections gained and lost, related links added and removed."""
+    topic = {c.slug: c.topic for c in collections}
+    ratio_of = {c.slug: round(r, 3) for c, r in zip(collections, ratios)}
+    before, after = hub_listings(collections), hub_listings(collections, weight)
+    hub_moves = [{"hub": hub, "topic": topic[slug], "path": urls.collection_url(slug), "before": b, "after": a,
+                  "ratio": ratio_of[slug]}
+                 for hub in sorted(after) for slug, b, a in steer.moves([c.slug for c in before[hub]],
+                                                                        [c.slug for c in after[hub]])]
+    gained, lost = steer.gained_lost(_featured(collections, home), _featured(collections, home, weight))
+    links = []
+    for c, new, old in zip(collections, related, plain):
+        added, removed = steer.gained_lost(old, new)
+        if added or removed:
+            links.append({"topic": c.topic, "path": urls.collection_url(c.slug),
+                          "added": [{"topic": topic[s], "path": urls.collection_url(s), "ratio": ratio_of[s]}
+                                    for s in added],
+                          "removed": [{"topic": topic[s], "path": urls.collection_url(s), "ratio": ratio_of[s]}
+                                      for s in removed]})
+    return {"hub_moves": hub_moves[:limit], "hub_moves_total": len(hub_moves),
+            "featured_gained": [{"topic": topic[s], "path": urls.collection_url(s), "ratio": ratio_of[s]}
+                                for s in gained],
+            "featured_lost": [{"topic": topic[s], "path": urls.collection_url(s), "ratio": ratio_of[s]}
+                              for s in lost],
+            "related": links[:limit], "related_total": len(links)}
 
 
 def _orphans(graph) -> list[str]:

@@ -59,11 +59,29 @@ def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected)
 
 
 def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated) -> Linked:
-    from sitegen.distribute.link import shape_links
-
     site = replace(site, collections=list(collect.collections), annotations=annotate.annotations)
-    site, report = shape_links(site, collect.topic_vectors, ctx.cfg.link, hub_page_size=ctx.cfg.build.hub_page_size)
+    rewards = ctx.demand.rewards if ctx.demand is not None else None
+    site, report = link_site(site, collect.topic_vectors, ctx.cfg, rewards, collect.steering)
     return Linked(site, report)
+
+
+def link_site(site: Site, topic_vectors: dict[str, np.ndarray], cfg, rewards=None,
+              collect_steering: dict | None = None) -> tuple[Site, dict]:
+    """Related links, hub listings, featured collections and PageRank of ``site`` (``distribute.link``), steered
+    by ``rewards`` when ``reward.steer`` is on; the link report, with ``reward`` (the reward table and what
+    steering changed in collect and here) when there are rewards."""
+    from sitegen.demand.steer import steering, table_summary
+    from sitegen.distribute.link import shape_links
+    from sitegen.core import urls
+
+    site, report = shape_links(site, topic_vectors, cfg.link, hub_page_size=cfg.build.hub_page_size,
+                               rewards=steering(rewards, cfg.reward.steer))
+    changed = report.pop("steering", {})
+    table = table_summary(rewards, {urls.collection_url(c.slug): c.topic for c in site.collections},
+                          steering(rewards, cfg.reward.steer) is not None)
+    if table:
+        report["reward"] = {"table": table, "collect": dict(collect_steering or {}), "link": changed}
+    return site, report
 
 
 ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), output=Annotated,
@@ -71,5 +89,5 @@ ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), outp
                  plugins=lambda cfg: [("annotator", cfg.link.annotator), *scorer_choice(cfg)],
                  doc="items -> their best 3-5 collections in the 30 / 30 / 40 mix")
 LINK = Stage("link", link, inputs=("site", "collect", "annotate"), output=Linked,
-             settings=("link", "build.hub_page_size"),
+             settings=("link", "build.hub_page_size", "reward.steer"),
              doc="related collections, hub listings, featured collections; PageRank and link shaping")

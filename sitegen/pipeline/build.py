@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from sitegen.audit.run import audit_and_report
 from sitegen.core.config import Config
-from sitegen.core.models import BuildSummary, PageRecord, Site
+from sitegen.core.models import BuildSummary, Demand, PageRecord, Site
 from sitegen.distribute.plan import plan_site
 from sitegen.pipeline.cache import output_key
 from sitegen.pipeline.gather import gather_site
-from sitegen.pipeline.geo import run_geo
+from sitegen.pipeline.lifecycle import apply_lifecycle, record_lifecycle, run_geo_keeping_urls
 from sitegen.pipeline.output import debug_pause, generation, write_marker
 from sitegen.pipeline.persist import store_geo
 from sitegen.pipeline.session import BuildSession, StageTimer, summary_json
@@ -37,19 +37,22 @@ class BuildResult:
     findings: list = field(default_factory=list)
     link_report: dict = field(default_factory=dict)
     site: Site | None = None  # everything that was published: items, hubs, collections, annotations, PageRank
+    retired: list = field(default_factory=list)  # RetiredPage: every retired collection URL and its redirect
 
 
 def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory | None = None,
-               check: bool | None = None, force: bool = False) -> BuildResult:
-    """Run the whole pipeline and publish ``cfg.output_dir`` atomically."""
+               check: bool | None = None, force: bool = False, demand: Demand | None = None,
+               expired: Iterable[str] = ()) -> BuildResult:
+    """Run the whole pipeline and publish ``cfg.output_dir`` atomically. ``demand`` (rewards, demanded topics)
+    and ``expired`` (topics whose trend expired) are the demand loop's input, when the caller has it."""
     summary = BuildSummary(warnings=list(cfg.warnings))
     with BuildSession(cfg, summary) as session:
         return _pipeline(cfg, session, summary, progress or (lambda _name: None), strict,
-                         cfg.build.check if check is None else check, force)
+                         cfg.build.check if check is None else check, force, demand or Demand(), frozenset(expired))
 
 
 def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progress: ProgressFactory,
-              strict: bool, check: bool, force: bool) -> BuildResult:
+              strict: bool, check: bool, force: bool, demand: Demand, expired: frozenset[str]) -> BuildResult:
     store, run_id, timer = session.store, session.run_id, StageTimer(summary)
 
     gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
@@ -58,14 +61,18 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
         summary.rejected_by_reason[r.reason] = summary.rejected_by_reason.get(r.reason, 0) + 1
     summary.warnings.extend(gathered.warnings)
 
-    geo = run_geo(cfg, store, gathered.site, run_id=run_id, progress=progress, timer=timer)
-    site = geo.site
+    geo = run_geo_keeping_urls(cfg, store, gathered.site, run_id=run_id, progress=progress, timer=timer,
+                               demand=demand)
     summary.counters.update(geo.counters)
+    with timer("lifecycle"):  # created / refreshed / retired pages; retired ones leave this build's site
+        life = apply_lifecycle(cfg, store, geo, run_id=run_id, now=session.started, demand=demand, expired=expired)
+        site = life.site
+        summary.counters.update(life.decisions.counts())
     plan = None
     if geo.reused:  # nothing the GEO stages read has changed: their result is in the store
         summary.counters.update(geo_reused=1, texts_embedded=0, texts_cached=0, index_rebuilt=0,
                                 generator_generated=0)  # no model work this time
-    else:
+    if not geo.reused or life.changed:
         with timer("plan"):
             plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
             store_geo(store, plan, site, geo.queries)
@@ -76,11 +83,11 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
         with timer("check"):
             return audit_and_report(cfg, store, run_id, site_dir, records, session.started,
                                     summary=lambda: summary_json(summary), counters=summary.counters,
-                                    link_report=geo.link_report, strict=strict, progress=progress("check"))
+                                    link_report=life.link_report, strict=strict, progress=progress("check"))
 
     with timer("previous"):
         previous = store.pages.published()
-        out_key = output_key(cfg, geo.key, site)
+        out_key = output_key(cfg, geo.key + life.key, site)
     if (not force and session.trusted and previous and _intact(session.out_dir)
             and store.cache.get("output", ["last"]).get("last") == out_key):
         # the same input, settings, templates and code as the published site: it is already this build's output
@@ -89,7 +96,9 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
         for r in records:
             summary.pages_by_kind[r.kind] = summary.pages_by_kind.get(r.kind, 0) + 1
         summary.pages_unchanged, summary.counters["output_unchanged"] = len(records), 1
-        return BuildResult(summary, session.out_dir, run_id, audit(session.out_dir, records), geo.link_report, site)
+        record_lifecycle(store, run_id, life, stash=False)  # the counts of builds below the reward floor
+        return BuildResult(summary, session.out_dir, run_id, audit(session.out_dir, records), life.link_report,
+                           site, life.decisions.retired)
 
     if plan is None:
         with timer("plan"):
@@ -99,17 +108,19 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
     reusable = previous if session.trusted and not force else {}  # else every page is rendered again
     records, changes = write_site(plan, site, cfg, session.tmp_dir, previous=previous, reusable=reusable,
                                   previous_dir=session.out_dir if session.trusted else None,
-                                  now=session.started, summary=summary, timer=timer, progress=progress)
+                                  now=session.started, summary=summary, timer=timer, progress=progress,
+                                  retired=life.decisions.retired)
 
     # Crash consistency: the new pages and slug pins are committed (as a pending generation, the previous
     # pages kept) BEFORE the swap, and the generation is recorded as live after it; the next build settles a
     # kill in between (pipeline.output.reconcile), so URLs never drift and nothing is reused from a stale site.
-    gen = generation(records, session.tmp_dir)
+    gen = generation(records, session.tmp_dir, life.key)
     write_marker(session.tmp_dir, gen)
     with store.transaction():
         with timer("store"):
             store.pages.stash()
             store.pages.replace(run_id, records, changes)
+            record_lifecycle(store, run_id, life)
             store.slugs.pin("item", gathered.new_pins)
             store.items.replace(site.items)
         findings = audit(session.tmp_dir, records)
@@ -119,7 +130,7 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
     debug_pause("swapped")
     store.cache.put("output", {"generation": gen, "last": out_key, "pending": None})
     debug_pause("recorded")
-    return BuildResult(summary, session.out_dir, run_id, findings, geo.link_report, site)
+    return BuildResult(summary, session.out_dir, run_id, findings, life.link_report, site, life.decisions.retired)
 
 
 def _intact(out_dir: Path) -> bool:

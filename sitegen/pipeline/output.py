@@ -108,14 +108,19 @@ def _is_mount(path: Path) -> bool:
     return str(path) in points
 
 
-def generation(records, site_dir: Path) -> str:
-    """The identity of a written site: every page record (path, content, lastmod, sitemap flag) and the feeds."""
+def generation(records, site_dir: Path, extra: str = "") -> str:
+    """The identity of a written site: every page record (path, content, lastmod, sitemap flag), the feeds and
+    the redirect files; ``extra`` names what else it holds (the retired pages' stubs: ``Decisions.key``)."""
+    from sitegen.publish.redirects import FILES
+
     h = hashlib.sha256()
     for r in sorted(records, key=lambda r: r.path):
         h.update(f"{r.path}\0{r.content_hash}\0{r.lastmod}\0{r.in_sitemap}\n".encode())
-    for name in ("robots.txt", "llms.txt"):
+    for name in ("robots.txt", "llms.txt", *FILES):
         if (site_dir / name).is_file():
             h.update(name.encode() + b"\0" + (site_dir / name).read_bytes())
+    if extra:
+        h.update(f"extra\0{extra}".encode())
     return h.hexdigest()[:32]
 
 
@@ -160,6 +165,7 @@ def reconcile(store, out_dir: Path) -> bool:
             store.cache.put("output", {"generation": pending["generation"], "last": pending["key"], "pending": None})
             return True
         store.pages.restore()
+        store.lifecycle.restore()
         store.cache.put("output", {"pending": None})
     return bool(have) and have == live
 

@@ -1,13 +1,14 @@
 """Write the site into a folder: thumbnails, pages, sitemaps, robots.txt and llms.txt, with lastmod moved
-only for pages whose content changed."""
+only for pages whose content changed, and the redirects of retired pages (``publish.redirects``)."""
 
 from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Sequence
 
-from sitegen.core.models import BuildSummary, PageRecord, Site
+from sitegen.core import urls
+from sitegen.core.models import BuildSummary, PageRecord, RetiredPage, Site
 from sitegen.distribute.plan import SitePlan
 from sitegen.publish.lastmod import assign_lastmod
 
@@ -15,11 +16,15 @@ from sitegen.publish.lastmod import assign_lastmod
 def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str, PageRecord],
                reusable: dict[str, PageRecord], previous_dir: Path | None, now: str, summary: BuildSummary,
                timer: Callable[[str], ContextManager] | None = None,
-               progress: Callable[[str], Callable[[int, int], None] | None] | None = None
+               progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+               retired: Sequence[RetiredPage] = ()
                ) -> tuple[list[PageRecord], list[tuple[str, str, str, str]]]:
     """Returns the page records (with lastmod) and the change list against ``previous``. A page whose render
-    key is that of its record in ``reusable`` is copied from ``previous_dir`` instead of rendered again."""
+    key is that of its record in ``reusable`` is copied from ``previous_dir`` instead of rendered again.
+    ``retired``: the retired collection URLs, whose redirects and stub pages are written beside the pages
+    (never page records: no sitemap lists them)."""
     from sitegen.publish.feeds import write_llms_txt, write_robots, write_sitemaps
+    from sitegen.publish.redirects import write_redirects
     from sitegen.publish.media import make_thumbnails, publish_media
     from sitegen.publish.render import render_site
 
@@ -45,4 +50,5 @@ def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str
         write_sitemaps(records, cfg, out)
         write_robots(cfg, out)
         write_llms_txt(plan, site, {r.path: r for r in records}, cfg, out)
+        write_redirects(retired, cfg, out, {urls.collection_url(s): c.topic for s, c in plan.collections.items()})
     return records, changes

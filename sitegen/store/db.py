@@ -2,10 +2,10 @@
 
 :class:`Store` opens the file (behind an exclusive lock file) and exposes one repository per owner of state
 as a typed attribute: ``store.runs``, ``store.items``, ``store.slugs``, ``store.pages``, ``store.media``,
-``store.embeddings``, ``store.geo``, ``store.cache``, ``store.judgments``,
-``store.signals``. All SQL lives in this package. Each owner migrates its
-own tables (see ``repository.py``); the durable ones are backed up after each successful build
-(``backup.py``) and ``sitegen store restore`` loads them back into a fresh store.
+``store.embeddings``, ``store.geo``, ``store.cache``, ``store.judgments``, ``store.signals``,
+``store.lifecycle``. All SQL lives in this package. Each owner migrates its own tables (see ``repository.py``);
+the durable ones are backed up after each successful build (``backup.py``) and ``sitegen store restore`` loads
+them back into a fresh store.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sitegen.store.embeddings import Embeddings, text_hash
 from sitegen.store.geo import GeoResults
 from sitegen.store.items import Items
 from sitegen.store.judgments import Judgments
+from sitegen.store.lifecycle import Lifecycle
 from sitegen.store.media import Media
 from sitegen.store.pages import Pages
 from sitegen.store.repository import Repository, migrate, owner_versions, retire_legacy_version
@@ -56,6 +57,7 @@ class Store:
             self.cache = self.repo(Caches)
             self.judgments = self.repo(Judgments)
             self.signals = self.repo(Signals)
+            self.lifecycle = self.repo(Lifecycle)
         except duckdb.Error as exc:  # the header was readable, the tables are not
             self._db.close()
             raise corrupt_error(self.path, exc) from None

@@ -50,10 +50,10 @@ class GeoResults(Repository):
                                 [[run_id] * len(rows), [kind] * len(rows), *[list(c) for c in zip(*rows)]])
 
     def replace_collections(self, collections, queries) -> None:
-        """The published collections (``Collection``) and the generated queries (``Query``) of this build."""
+        """The published collections (``Collection``) and the generated queries (``Query``) of this build
+        (``queries`` None: keep the stored ones)."""
         with self.db.transaction():
             self.db.execute("DELETE FROM collections")
-            self.db.execute("DELETE FROM queries")
             self.db.bulk_insert("collections", ["slug", "topic", "category", "hub", "item_ids", "scores", "related",
                                                 "summary", "aliases", "filed_from"],
                                 [[c.slug for c in collections], [c.topic for c in collections],
@@ -63,6 +63,9 @@ class GeoResults(Repository):
                                  [json.dumps(c.related) for c in collections], [c.summary for c in collections],
                                  [json.dumps([asdict(a) for a in c.aliases]) for c in collections],
                                  [c.filed_from for c in collections]])
+            if queries is None:
+                return
+            self.db.execute("DELETE FROM queries")
             self.db.bulk_insert("queries", ["item_id", "text", "category", "source", "score", "lang"],
                                 [[q.item_id for q in queries], [q.text for q in queries],
                                  [q.category for q in queries], [q.source for q in queries],
