@@ -127,6 +127,16 @@ def _print_summary(result, cfg: Config) -> None:
     if c.get("collect_aliases") or c.get("collect_refiled"):
         console.print(f"quality gates: {c.get('collect_aliases', 0)} topics are alias lines on another collection's "
                       f"page, {c.get('collect_refiled', 0)} collections filed under their items' majority category")
+    if c.get("reward_pages") or c.get("reward_queries") or c.get("signals_rows"):
+        imported = f"{c['signals_used']} of {c['signals_rows']} signal rows imported; " if "signals_rows" in c else ""
+        console.print(f"demand: {imported}rewards for {c.get('reward_pages', 0)} pages and "
+                      f"{c.get('reward_queries', 0)} queries (average {c.get('reward_average', 0):.4f}); "
+                      f"{c.get('console_topics', 0)} console topics")
+    if "trends_read" in c:
+        console.print(f"trends: {c['trends_read']} read, {c.get('trends_proposed', 0)} proposed "
+                      f"({c.get('trends_pending', 0)} waiting for approval in /_review/trends), "
+                      f"{c.get('trends_rejected', 0)} rejected, {c.get('trend_topics', 0)} approved topics, "
+                      f"{c.get('trends_expired', 0)} expired")
     if any(c.get(f"lifecycle_{k}") for k in ("created", "refreshed", "retired", "reaimed", "retired_total")):
         console.print(f"lifecycle: {c.get('lifecycle_created', 0)} pages created, {c.get('lifecycle_refreshed', 0)} "
                       f"refreshed, {c.get('lifecycle_retired', 0)} retired ({c.get('lifecycle_retired_total', 0)} "

@@ -161,7 +161,7 @@ class CollectSection:
     duplicate_jaccard: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
     max_collections: int = field(default=0, metadata=NON_NEGATIVE)  # 0 = no cap
-    topic_sources: list[str] = field(default_factory=lambda: ["queries"])  # registered topic sources, in order
+    topic_sources: list[str] = field(default_factory=lambda: ["queries", "console"])  # registered, in order
     scorer: str = "auto"  # a registered relevance scorer (kind "scorer"), or auto: student if trained, else heuristic
     weights: dict[str, float] = field(default_factory=dict)  # the scorer's parameters; empty = its defaults
 

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from sitegen.audit.run import audit_and_report
 from sitegen.core.config import Config
 from sitegen.core.models import BuildSummary, Demand, PageRecord, Site
+from sitegen.demand.gather import gather_demand
 from sitegen.distribute.plan import plan_site
 from sitegen.pipeline.cache import output_key
 from sitegen.pipeline.gather import gather_site
@@ -44,16 +45,24 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
                check: bool | None = None, force: bool = False, demand: Demand | None = None,
                expired: Iterable[str] = ()) -> BuildResult:
     """Run the whole pipeline and publish ``cfg.output_dir`` atomically. ``demand`` (rewards, demanded topics)
-    and ``expired`` (topics whose trend expired) are the demand loop's input, when the caller has it."""
+    and ``expired`` (topics whose trend expired) are the demand loop's input; without ``demand`` the build
+    gathers its own (``sitegen.demand.gather``: signals, rewards, console topics, the trend agent)."""
     summary = BuildSummary(warnings=list(cfg.warnings))
     with BuildSession(cfg, summary) as session:
         return _pipeline(cfg, session, summary, progress or (lambda _name: None), strict,
-                         cfg.build.check if check is None else check, force, demand or Demand(), frozenset(expired))
+                         cfg.build.check if check is None else check, force, demand, frozenset(expired))
 
 
 def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progress: ProgressFactory,
-              strict: bool, check: bool, force: bool, demand: Demand, expired: frozenset[str]) -> BuildResult:
+              strict: bool, check: bool, force: bool, demand: Demand | None, expired: frozenset[str]
+              ) -> BuildResult:
     store, run_id, timer = session.store, session.run_id, StageTimer(summary)
+
+    if demand is None:  # signals -> rewards -> console and trend topics (the trend agent, when configured)
+        with timer("demand"):
+            gathered_demand = gather_demand(cfg, store, progress=progress)
+            demand, expired = gathered_demand.demand, expired | gathered_demand.expired
+            summary.counters.update(gathered_demand.counters)
 
     gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
     summary.items_read, summary.items_accepted = gathered.rows_read, len(gathered.site.items)
