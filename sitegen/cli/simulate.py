@@ -50,7 +50,7 @@ def _iso_date(ctx, param, value):
 @click.option("--seasons", default=None,
               help="Folder of Google Trends files for seasonality, or 'none' (flat). Default: trends.source, "
               "else the google-trends folder beside --dataset.")
-@click.option("--season-threshold", type=click.FloatRange(0.0, 1.0), default=0.6, show_default=True,
+@click.option("--season-threshold", type=click.FloatRange(0.0, 1.0), default=0.7, show_default=True,
               help="Least embedding cosine of a series' term and an intent for the series to season it.")
 @click.option("--trends", "trends_dir", default=None,
               help="With feedback: the trend agent's folder, or 'none'. Default: trends.source, else --seasons.")

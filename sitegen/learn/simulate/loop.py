@@ -48,7 +48,7 @@ class SimulationSettings:
     zipf: float = 1.0
     min_support: int = 2  # catalog items an intent needs to be a candidate
     seasons: str = ""  # a folder of Google Trends files for seasonality ("" = flat)
-    season_threshold: float = 0.6
+    season_threshold: float = 0.7
     trends: str = ""  # the feedback arm's trend source ("" = trends.source)
     page_budget: int | None = None  # collect.max_collections
     export_rows: Literal["day", "week"] = "day"
