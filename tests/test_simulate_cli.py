@@ -98,7 +98,18 @@ def test_feedback_imports_every_week(tmp_path):
     settings = SimulationSettings(rounds=2, feedback=True, intents=40, searches=4000)
     out = run_simulation(cfg, settings, site / "w", importer=signals.import_signals)
     assert out["feedback"] is True and [r["round"] for r in out["rounds"]] == [1, 2]
-    assert all(r["clicks"] > 0 for r in out["rounds"])
+    for r in out["rounds"]:
+        assert r["clicks"] > 0
+        # every exported row matches a published page and is stored
+        assert r["imported"]["rows"] == r["imported"]["used"] > 0 and r["imported"]["rejected"] == {}
+    from sitegen.demand.reward import reward_table
+    from sitegen.store.db import Store
+
+    with Store(site / "w" / "feedback" / "store" / "site.duckdb") as store:
+        assert store.signals.date_range() == ("2018-06-04", "2018-06-17")
+        rewards = reward_table(store, cfg)
+    clicked = {p for p, rw in rewards.pages.items() if rw.clicks > 0}
+    assert clicked and 0 < rewards.average < 1
 
 
 def test_the_curve_draws_both_arms():

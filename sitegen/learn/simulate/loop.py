@@ -5,8 +5,9 @@ Each arm (``feedback`` or ``no-feedback``) runs in its own folder under the work
 Search Console exports, ``gsc-<week>.csv``, and with ``ga4`` the GA4 ones). The simulated world lives in
 ``<work>/world/``: the embedding cache of the search engine and ``intents.csv``, the hidden demand written out
 for inspection (nothing of the build reads it). The site sees only the exports: with feedback each week's
-export is imported into its store (``sitegen.demand.signals.import_signals``), and the build's reward, trend
-agent and lifecycle do the rest; the trend agent (when ``trends`` or ``trends.source`` names a folder) plans
+export is imported into its store (``sitegen.demand.signals.import_signals``; the round records the rows used
+and rejected), the ``console`` topic source is added to ``collect.topic_sources`` (the queries searchers used
+become candidate topics), and the build's reward, trend agent and lifecycle do the rest; the trend agent (when ``trends`` or ``trends.source`` names a folder) plans
 for the simulated week (``trends.today`` = the week's first day, ``trends.timespan`` up to the day before,
 proposals auto-approved). Without feedback nothing is imported, trends are off (``trends.source = ""``),
 rewards do not steer (``reward.steer = false``) and nothing is retired for its reward
@@ -87,9 +88,14 @@ def arm_config(cfg: Config, settings: SimulationSettings, arm_dir: Path) -> Conf
         return replace(cfg, signals=replace(cfg.signals, paths=[]), trends=replace(cfg.trends, source=""),
                        reward=replace(cfg.reward, steer=False),
                        lifecycle=replace(cfg.lifecycle, reward_floor=0.0))
+    from sitegen.core import registry
+
+    sources = list(cfg.collect.topic_sources)
+    if "console" in registry.names("topic_source") and "console" not in sources:
+        sources.append("console")  # the queries searchers used become candidate topics
     source = settings.trends or cfg.trends.source
-    return replace(cfg, trends=replace(cfg.trends, source=str(cfg.path(source)) if source else "",
-                                       auto_approve=True))
+    return replace(cfg, collect=replace(cfg.collect, topic_sources=sources),
+                   trends=replace(cfg.trends, source=str(cfg.path(source)) if source else "", auto_approve=True))
 
 
 def round_config(cfg: Config, week: date) -> Config:
@@ -185,20 +191,30 @@ def run_simulation(cfg: Config, settings: SimulationSettings, work_dir: Path, *,
             seconds["export"] = _lap(t)
             bar(5, len(STEPS))
             t = time.perf_counter()
+            imported: dict = {}
             if settings.feedback:
                 with Store(acfg.store_path) as store:
-                    importer(store, rcfg, [str(p) for p in exports], kind="auto")
+                    imported = _report(importer(store, rcfg, [str(p) for p in exports], kind="auto"))
             seconds["import"] = _lap(t)
             bar(6, len(STEPS))
             kinds = result.summary.pages_by_kind
             rounds.append({"round": r, "impressions": week_data.impressions, "clicks": week_data.clicks,
                            "pages": sum(kinds.values()), **week_data.summary(),
                            "collections": kinds.get("collection", 0), "indexed": len(docs),
-                           "seconds": seconds})
+                           **({"imported": imported} if settings.feedback else {}), "seconds": seconds})
     out = {"rounds": rounds, "feedback": settings.feedback}
     (work_dir / f"{settings.arm}.json").write_text(json.dumps({**out, "settings": asdict(settings)}, indent=2),
                                                    encoding="utf-8")
     return out
+
+
+def _report(report) -> dict:
+    """What an import did: data rows, rows used, rows rejected by reason (an ``ImportReport``)."""
+    rejected: dict[str, int] = {}
+    for f in getattr(report, "files", ()):
+        for reason, n in f.rejected.items():
+            rejected[reason] = rejected.get(reason, 0) + n
+    return {"rows": getattr(report, "rows", 0), "used": getattr(report, "used", 0), "rejected": rejected}
 
 
 def _lap(t0: float) -> float:
