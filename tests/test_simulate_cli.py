@@ -54,7 +54,8 @@ def test_two_rounds_without_feedback_print_the_json_shape(tmp_path):
     assert saved["rounds"] == out["rounds"] and saved["settings"]["seed"] == 0
     assert (work / "curve.svg").read_text().startswith("<svg") and (work / "world" / "intents.csv").is_file()
     assert not (site / "build").exists() and not (site / ".sitegen" / "site.duckdb").exists()  # the site's own
-    table = format_rounds(out, {"no-feedback": out, "feedback": {"rounds": [{**out["rounds"][-1], "clicks": 2 * last}]}})
+    doubled = {"rounds": [{**out["rounds"][-1], "clicks": 2 * last}]}
+    table = format_rounds(out, {"no-feedback": out, "feedback": doubled})
     assert "feedback: off" in table and table.splitlines()[1].split() == ["round", "week", "searches", "impressions",
                                                                          "clicks", "ctr", "pages", "collections",
                                                                          "seconds"]

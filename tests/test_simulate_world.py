@@ -12,7 +12,8 @@ import pytest
 from sitegen.core.models import Item
 from sitegen.ingest.console import read_console_export
 from sitegen.learn.evaluate import Truth
-from sitegen.learn.simulate.clicks import CTR_BY_POSITION, Row, ctr, satisfaction, simulate_week
+from sitegen.learn.simulate.clicks import (CTR_BY_POSITION, Row, competitor_scores, ctr, satisfaction, serp,
+                                           simulate_week)
 from sitegen.learn.simulate.demand import (Intent, Population, candidate_intents, catalog_facets, draw_population,
                                            phrasings)
 from sitegen.learn.simulate.engine import Hit
@@ -137,9 +138,9 @@ def test_clicks_are_impressions_times_the_ctr_curve_times_satisfaction():
     rankings = {"shoes": [Hit("/item/a/", 1, 1.0), Hit("/category/mixed/", 2, 0.9), Hit("/item/b/", 3, 0.8)],
                 "shoes online": [Hit("/category/mixed/", 1, 1.0)]}
     page_items = {"/item/a/": ("a",), "/item/b/": ("b",), "/category/mixed/": ("a", "b", "b", "b")}
-    week = simulate_week(pop, rankings, page_items, date(2018, 6, 4), seed=1)
-    assert week == simulate_week(pop, rankings, page_items, date(2018, 6, 4), seed=1)  # replays exactly
-    assert week.rows != simulate_week(pop, rankings, page_items, date(2018, 6, 11), seed=1).rows
+    week = simulate_week(pop, rankings, page_items, date(2018, 6, 4), seed=1, competitors=0)
+    assert week == simulate_week(pop, rankings, page_items, date(2018, 6, 4), seed=1, competitors=0)  # replays
+    assert week.rows != simulate_week(pop, rankings, page_items, date(2018, 6, 11), seed=1, competitors=0).rows
     cells: dict = {}
     for r in week.rows:
         c = cells.setdefault((r.query, r.path), [0, 0, r.position])
@@ -161,6 +162,24 @@ def test_clicks_are_impressions_times_the_ctr_curve_times_satisfaction():
     assert {r.day for r in week.rows} == {f"2018-06-{d:02d}" for d in range(4, 11)}
 
 
+def test_competitors_push_the_site_down_the_results_page():
+    comp = competitor_scores("black formal shoes for men", seed=0)
+    assert len(comp) == 10 and list(comp) == sorted(comp, reverse=True)
+    assert np.array_equal(comp, competitor_scores("black formal shoes for men", seed=0))  # every week the same
+    assert not np.array_equal(comp, competitor_scores("black formal shoes for men", seed=1))
+    assert 0.4 < comp.mean() < 1.1 and len(competitor_scores("x", seed=0, n=0)) == 0
+    comp = np.array([0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.45, 0.4, 0.35, 0.3])
+    hits = [Hit("/topic/exact/", 2, 1.0), Hit("/item/close/", 1, 0.85), Hit("/category/far/", 3, 0.32)]
+    # by quality: the exact heading first, then the item after the two better competitors; the hub falls off
+    assert [(h.path, p) for h, p in serp(hits, comp)] == [("/topic/exact/", 1), ("/item/close/", 4)]
+    assert [p for _, p in serp(hits, np.zeros(0))] == [1, 2, 3]
+    assert [p for _, p in serp([Hit("/a/", 1, 0.9)], np.array([0.9]))] == [1]  # a tie goes to the site
+    pop = _population(70_000.0)
+    rankings = {"shoes": [Hit("/item/a/", 1, 0.2)], "shoes online": [Hit("/item/a/", 1, 0.2)]}
+    week = simulate_week(pop, rankings, {"/item/a/": ("a",)}, date(2018, 6, 4), seed=0)
+    assert week.impressions == week.clicks == week.answered == 0 and week.searches > 60_000
+
+
 def test_a_season_scales_the_searches():
     base = _population(7_000.0)
     pop = base.with_intents([Intent("category=Shoes", (("category", "Shoes"),), ("shoes",), (1.0,), 1,
@@ -168,7 +187,8 @@ def test_a_season_scales_the_searches():
     days = [f"2018-06-{d:02d}" for d in range(4, 11)]
     series = [Series("Shoes", "x.csv", tuple((d, 100.0 if d == "2018-06-05" else 50.0) for d in days), "day")]
     rankings = {"shoes": [Hit("/item/a/", 1, 1.0)]}
-    week = simulate_week(pop, rankings, {"/item/a/": ("a",)}, date(2018, 6, 4), seed=0, series=series)
+    week = simulate_week(pop, rankings, {"/item/a/": ("a",)}, date(2018, 6, 4), seed=0, series=series,
+                         competitors=0)
     by_day = {r.day: r.impressions for r in week.rows}
     mean = (100 + 6 * 50) / 7
     assert by_day["2018-06-05"] == pytest.approx(1000 * 100 / mean, rel=0.15)
@@ -187,7 +207,8 @@ def test_the_console_export_is_the_api_format_and_reads_back(tmp_path):
     path = write_console_export(ROWS, tmp_path / "gsc.csv", "https://shop.example/")
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == ",".join(CONSOLE_HEADER) == "Date,Page,Query,Clicks,Impressions,CTR,Position"
-    assert lines[1] == "2018-06-04,https://shop.example/topic/black-formal-shoes/,black formal shoes for men,3,10,0.3,1.0"
+    assert lines[1] == ("2018-06-04,https://shop.example/topic/black-formal-shoes/,black formal shoes for men,"
+                        "3,10,0.3,1.0")
     back = read_console_export(path)
     assert len(back) == 3  # no row without an impression
     assert [(r.query, r.page, r.clicks, r.impressions, r.ctr, r.position) for r in back] == [

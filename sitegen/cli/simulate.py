@@ -54,11 +54,14 @@ def _iso_date(ctx, param, value):
               help="Least embedding cosine of a series' term and an intent for the series to season it.")
 @click.option("--trends", "trends_dir", default=None,
               help="With feedback: the trend agent's folder, or 'none'. Default: trends.source, else --seasons.")
+@click.option("--competitors", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Other sites' results competing for each query's first results page (0 = the site alone).")
 @click.option("--export-rows", type=click.Choice(["day", "week"]), default="day", show_default=True,
               help="Search Console rows per day (as the API writes them) or one per week.")
 @click.option("--ga4", is_flag=True, help="Also write (and import) a GA4 landing-page export each week.")
 def simulate(config_path, overrides, rounds, no_feedback, seed, fmt, dataset, n_items, work_dir, page_budget, start,
-             searches, intents, zipf, min_support, seasons, season_threshold, trends_dir, export_rows, ga4) -> None:
+             searches, intents, zipf, min_support, seasons, season_threshold, trends_dir, competitors, export_rows,
+             ga4) -> None:
     """Measure the demand loop offline: a search engine over the built HTML, searchers with hidden demand
     (the catalog's attribute combinations, Zipf volumes, Google Trends seasonality) and their clicks, written
     as Search Console exports that the next build imports."""
@@ -79,7 +82,8 @@ def simulate(config_path, overrides, rounds, no_feedback, seed, fmt, dataset, n_
     settings = SimulationSettings(rounds=rounds, feedback=not no_feedback, seed=seed, start=start, searches=searches,
                                   intents=intents, zipf=zipf, min_support=min_support,
                                   seasons=str(season_dir or ""), season_threshold=season_threshold,
-                                  trends=str(trend_dir or ""), page_budget=page_budget, export_rows=export_rows,
+                                  trends=str(trend_dir or ""), competitors=competitors, page_budget=page_budget,
+                                  export_rows=export_rows,
                                   ga4=ga4, dataset=str(Path(dataset).resolve()) if dataset else "",
                                   items=n_items if dataset else 0)
     with _progress(enabled=cfg.build.progress) as factory:

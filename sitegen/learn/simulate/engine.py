@@ -11,15 +11,15 @@ their names, or the page itself for an item page (``/item/...``). Scripts and st
 navigation and the footer, the same on every page, are not read; and text inside links (with the alt texts of
 linked images) is left out, as the anchor text describes the page linked to, not this one (Brin and Page
 1998) - so an item page's "more like this" grid and its collection chips do not make it match every
-neighbour's words, while a collection's items count through its ItemList names. Parsed pages are cached by the file's hash, so an
-unchanged page is not parsed again in the next round.
+neighbour's words, while a collection's items count through its ItemList names. Parsed pages are cached by
+the file's hash, so an unchanged page is not parsed again in the next round.
 
-Ranking (``SearchEngine``), for each query:
+Ranking (``SearchEngine``), for each query, in two stages (retrieve, then rerank):
 
 - **BM25** (``bm25s``, Lucene variant, k1 = 1.2, b = 0.75) over the title and h1 (each counted twice, a simple
-  field boost), the description, the visible text, the alt texts and the listed items' names. Words are lowercased, accents dropped,
-  English stop-words (bm25s's list) removed and plurals folded by the S-stemmer (Harman 1991: -ies -> -y,
-  -es -> -e, -s -> '', except -us, -ss, -aes/-ees/-oes/-eies/-aies);
+  field boost), the description, the visible text, the alt texts and the listed items' names. Words are
+  lowercased, accents dropped, English stop-words (bm25s's list) removed and plurals folded by the S-stemmer
+  (Harman 1991: -ies -> -y, -es -> -e, -s -> '', except -us, -ss, -aes/-ees/-oes/-eies/-aies);
 - **dense**: cosine similarity of all-MiniLM-L6-v2 embeddings (``sitegen.engines.embed.Embedder``, cached by
   text hash in a store, so an unchanged page is not embedded again) of the query and of the page's *dense
   text*: title, h1, description and the names of its first 24 items, cut to 700 characters (about 150
@@ -27,9 +27,13 @@ Ranking (``SearchEngine``), for each query:
 - **fusion**: reciprocal-rank fusion (Cormack, Clarke and Buettcher, SIGIR 2009), score = sum over the two
   rankings of 1 / (60 + rank), each ranking cut at its best 100 pages. A page enters the BM25 ranking only when
   it holds a query word (score > 0) and the dense ranking only when its cosine is at least 0.5, so a query that
-  matches nothing gets fewer than ten results (or none). Ties go to the shorter URL path, then alphabetical.
+  matches nothing gets fewer than ten results (or none). Ties go to the shorter URL path, then alphabetical;
+- **reranking**: the ten retrieved pages are ordered by the cosine of the query and the page's heading (its h1,
+  else its title; MiniLM, cached the same way) - how well the page says it is about what was searched, the
+  on-page signal search engines weigh most. That cosine is also the page's *quality* when its results are
+  placed among other sites' (``clicks``: competitors).
 
-The first ten are the results page (``Hit.position`` 1-10).
+``Hit.position`` is the page's place among the site's results (1-10); ``Hit.score`` the reranking cosine.
 """
 
 from __future__ import annotations
@@ -76,6 +80,10 @@ class PageDoc:
         names = self.item_names if self.kind != "item" else ()
         return " ".join([self.title, self.title, self.h1, self.h1, self.description, self.text, *self.alts, *names])
 
+    def heading(self) -> str:
+        """What the page says it is about: its h1, else its title."""
+        return self.h1 or self.title
+
     def dense_text(self) -> str:
         parts = [p for p in (self.title, self.h1, self.description) if p]
         names = ", ".join(self.item_names[:DENSE_ITEMS])
@@ -85,8 +93,9 @@ class PageDoc:
 @dataclass(frozen=True, slots=True)
 class Hit:
     path: str
-    position: int  # 1-based
-    score: float
+    position: int  # 1-based, among the site's results
+    score: float  # the reranking score: cosine of the query and the page's heading
+    retrieval: float = 0.0  # the fused retrieval score (reciprocal rank)
 
 
 def page_kind(path: str) -> str:
@@ -294,6 +303,7 @@ class SearchEngine:
             self._bm25.index(corpus, show_progress=False)
             self._vocab = set(self._bm25.vocab_dict)
         self._vectors = embed([d.dense_text() for d in self.docs]) if self.docs else np.zeros((0, 1), np.float32)
+        self._heads = embed([d.heading() for d in self.docs]) if self.docs else np.zeros((0, 1), np.float32)
         # ties: the shorter path first, then alphabetical
         order = sorted(range(len(self.paths)), key=lambda i: (len(self.paths[i]), self.paths[i]))
         self._tiebreak = np.empty(len(self.paths), np.int64)
@@ -301,7 +311,7 @@ class SearchEngine:
 
     def search(self, queries: Sequence[str], k: int = TOP,
                progress: Callable[[int, int], None] | None = None) -> list[list[Hit]]:
-        """The top ``k`` pages for each query."""
+        """The site's top ``k`` pages for each query: retrieved by fusion, reranked by heading similarity."""
         if not self.docs:
             return [[] for _ in queries]
         qv = self._embed(list(queries)) if queries else np.zeros((0, self._vectors.shape[1]), np.float32)
@@ -324,8 +334,10 @@ class SearchEngine:
         hits = np.flatnonzero(fused > 0)
         if not len(hits):
             return []
-        ranked = sorted(hits.tolist(), key=lambda i: (-fused[i], self._tiebreak[i]))[:k]
-        return [Hit(self.paths[i], pos, round(float(fused[i]), 6)) for pos, i in enumerate(ranked, 1)]
+        retrieved = sorted(hits.tolist(), key=lambda i: (-fused[i], self._tiebreak[i]))[:k]
+        head = {i: round(float(self._heads[i] @ vec), 6) for i in retrieved}
+        ranked = sorted(retrieved, key=lambda i: -head[i])  # stable: equal headings keep the retrieval order
+        return [Hit(self.paths[i], pos, head[i], round(float(fused[i]), 6)) for pos, i in enumerate(ranked, 1)]
 
 
 def _rrf(scores: np.ndarray, eligible: np.ndarray) -> np.ndarray:

@@ -7,11 +7,11 @@ Search Console exports, ``gsc-<week>.csv``, and with ``ga4`` the GA4 ones). The 
 for inspection (nothing of the build reads it). The site sees only the exports: with feedback each week's
 export is imported into its store (``sitegen.demand.signals.import_signals``; the round records the rows used
 and rejected), the ``console`` topic source is added to ``collect.topic_sources`` (the queries searchers used
-become candidate topics), and the build's reward, trend agent and lifecycle do the rest; the trend agent (when ``trends`` or ``trends.source`` names a folder) plans
-for the simulated week (``trends.today`` = the week's first day, ``trends.timespan`` up to the day before,
-proposals auto-approved). Without feedback nothing is imported, trends are off (``trends.source = ""``),
-rewards do not steer (``reward.steer = false``) and nothing is retired for its reward
-(``lifecycle.reward_floor = 0``): the site stays the catalog's.
+become candidate topics), and the build's reward, trend agent and lifecycle do the rest; the trend agent
+(when ``trends`` or ``trends.source`` names a folder) plans for the simulated week (``trends.today`` = the
+week's first day, ``trends.timespan`` up to the day before, proposals auto-approved). Without feedback nothing
+is imported, trends are off (``trends.source = ""``), rewards do not steer (``reward.steer = false``) and
+nothing is retired for its reward (``lifecycle.reward_floor = 0``): the site stays the catalog's.
 
 Week r starts ``start + 7 (r - 1)`` days. The hidden demand is drawn once, from the catalog's items as the
 first build publishes them, so both arms with the same seed face the same searchers.
@@ -51,6 +51,7 @@ class SimulationSettings:
     seasons: str = ""  # a folder of Google Trends files for seasonality ("" = flat)
     season_threshold: float = 0.7
     trends: str = ""  # the feedback arm's trend source ("" = trends.source)
+    competitors: int = 10  # other sites' results per query
     page_budget: int | None = None  # collect.max_collections
     export_rows: Literal["day", "week"] = "day"
     ga4: bool = False
@@ -178,7 +179,8 @@ def run_simulation(cfg: Config, settings: SimulationSettings, work_dir: Path, *,
             seconds["search"] = _lap(t)
             bar(3, len(STEPS))
             t = time.perf_counter()
-            week_data = simulate_week(population, rankings, page_items, week, seed=settings.seed, series=series)
+            week_data = simulate_week(population, rankings, page_items, week, seed=settings.seed, series=series,
+                                      competitors=settings.competitors)
             seconds["week"] = _lap(t)
             bar(4, len(STEPS))
             t = time.perf_counter()
