@@ -39,7 +39,9 @@ def items() -> list[Item]:
 # -- demand ----------------------------------------------------------------------------------------------------
 
 def test_facets_keep_the_columns_the_category_does_not_decide():
-    facets, fields = catalog_facets(items())
+    odd = Item(id="x", title="Brand Men Black Tshirts", image="", image_sha="", width=1, height=1, category="Tshirts",
+               attributes=(("master_category", "Sporting Goods"), ("base_colour", "Black"), ("usage", "Casual")))
+    facets, fields = catalog_facets(items() + [odd])
     assert fields == ("category", "audience", "base_colour", "usage")  # master_category restates the category
     assert facets["1"] == {"category": {"Formal Shoes"}, "audience": {"men"}, "base_colour": {"Black"},
                            "usage": {"Formal"}}

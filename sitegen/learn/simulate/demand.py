@@ -3,7 +3,8 @@
 **Facets.** Every item of the catalog gets facet values, from its own columns: ``category`` (the catalog's
 category, the kind of thing: the fashion catalog's ``article_type``), every attribute column with 2-60
 distinct values that the category does not decide (``base_colour`` and ``usage`` are kept; ``master_category``
-and ``sub_category``, one value per category, are not: they only restate it) and ``audience``, the gender word
+and ``sub_category`` are not: 99.95 and 99.8 % of the fashion items have their category's usual value - they
+restate it - where usage has it for 91 % and base_colour for 28 %; the cut is 98 %) and ``audience``, the gender word
 of the title ("Men", "Women", "Boys", "Girls", "Unisex"; as ``sitegen eval`` reads it), when at least a tenth of
 the titles name one. A repeated attribute (pixel colours) counts by its first value.
 
@@ -42,6 +43,7 @@ from sitegen.learn.evaluate import GENDERS
 KIND = "category"
 AUDIENCE = "audience"
 MAX_VALUES = 60
+DECIDED = 0.98  # a column whose value is its category's usual one for this share of items restates it
 AUDIENCE_SHARE = 0.1
 SHARES = (0.5, 0.3, 0.2)
 _AUDIENCE_WORDS = {"men": ("for men", "men's", "men"), "women": ("for women", "women's", "women"),
@@ -104,11 +106,12 @@ def catalog_facets(items: Sequence[Item]) -> tuple[dict[str, dict[str, frozenset
         values = {f[name] for f in firsts if name in f}
         if not 2 <= len(values) <= MAX_VALUES:
             continue
-        per_kind: dict[str, set[str]] = {}
+        per_kind: dict[str, Counter] = {}
         for it, f in zip(items, firsts):
             if name in f:
-                per_kind.setdefault(it.category, set()).add(f[name])
-        if any(len(v) > 1 for v in per_kind.values()):  # not decided by the category
+                per_kind.setdefault(it.category, Counter())[f[name]] += 1
+        usual = sum(c.most_common(1)[0][1] for c in per_kind.values())
+        if usual < DECIDED * sum(sum(c.values()) for c in per_kind.values()):  # not decided by the category
             kept.append(name)
     audiences = [_audience(it.title) for it in items]
     use_audience = sum(bool(a) for a in audiences) >= AUDIENCE_SHARE * max(len(items), 1)

@@ -62,12 +62,6 @@ class SimulationSettings:
     def arm(self) -> str:
         return "feedback" if self.feedback else "no-feedback"
 
-    def world(self) -> dict:
-        """The settings both arms must share to be compared."""
-        out = asdict(self)
-        out.pop("feedback")
-        return out
-
 
 def _fresh(folder: Path) -> None:
     """Empty ``folder`` when the simulator made it; refuse a foreign non-empty folder."""
