@@ -65,3 +65,7 @@ class OutputError(SitegenError):
 class SignalsError(SitegenError):
     """A Search Console / GA4 export cannot be read or imported (not an export, a missing column, an unreadable
     file), or a redirects file is malformed."""
+
+
+class SimulationError(SitegenError):
+    """The closed-loop simulator cannot run as asked (a foreign work folder, a missing loop step)."""
