@@ -444,6 +444,7 @@ if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules b
 from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
 from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
+from sitegen.cli import trends as _trends  # noqa: E402,F401  (sitegen trends ...)
 
 from sitegen.cli.relevance import eval_relevance  # noqa: E402  (sitegen eval relevance)
 

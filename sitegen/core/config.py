@@ -255,6 +255,9 @@ class TrendsSection:
     llm_model: str = ""
     llm_base_url: str = field(default="", metadata=_check(lambda v: v == "" or _url(v),
                                                           "must be an absolute http(s) URL"))
+    llm_max_new_tokens: int = field(default=192, metadata=POSITIVE)  # per LLM answer (plan, filter, expansions)
+    lead_days: int = field(default=60, metadata=POSITIVE)  # seasonal: pages are proposed this many days before a peak
+    max_expansions: int = field(default=5, metadata=POSITIVE)  # topics per proposed trend at most
 
 
 @dataclass
@@ -394,6 +397,9 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
+    from sitegen.demand.trends.settings import settings_problems as trends_problems
+
+    errors.extend(trends_problems(cfg))
     if cfg.relevance.teacher == "llm":
         from sitegen.learn.relevance.llm import settings_problems
 

@@ -60,3 +60,7 @@ class StoreLockedError(StoreError):
 
 class OutputError(SitegenError):
     """The output folder cannot be used (it holds sources or foreign files) or cannot be written."""
+
+
+class TrendError(SitegenError):
+    """The trend agent cannot do what was asked: an unknown proposal, or one that is already decided."""

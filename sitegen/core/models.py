@@ -331,3 +331,31 @@ class Demand:
                 "queries": sorted((k, round(r.reward, 6)) for k, r in self.rewards.queries.items()),
                 "topics": [(t.text, t.source, round(t.weight, 6), t.hub, t.category) for t in self.topics]}
         return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]
+
+
+TrendProposalStatus = Literal["pending", "approved", "rejected", "expired"]
+
+
+@dataclass(frozen=True)
+class TrendProposal:
+    """Pages the trend agent proposes for one trend (``sitegen.demand.trends``), kept in ``store.trends``: pending
+    until a person approves or rejects them in the review app (or ``trends.auto_approve``); approved ones are
+    published by the next build (``DemandTopic``s of source ``trend``); expired when the trend declines."""
+
+    id: str
+    trend: str
+    key: str  # the trend's normalised term (``core.text.topic_key``)
+    source: str
+    stage: str
+    reason: str
+    topics: tuple[DemandTopic, ...]
+    status: TrendProposalStatus = "pending"
+    thread_id: str = ""  # the agent run (LangGraph thread) that proposed it
+    interrupt_id: str = ""  # its approval interrupt in that thread, while pending
+    next_peak: str = ""  # seasonal: the peak the pages are made for (ISO)
+    weight: float = 0.0  # the trend's priority when proposed
+    proposed_at: str = ""
+    decided_at: str = ""
+    decided_by: str = ""  # who approved or rejected it ("auto" for trends.auto_approve, "agent" for an expiry)
+    note: str = ""
+    refreshed_at: str = ""  # the last run that found it peaking

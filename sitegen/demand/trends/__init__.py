@@ -1,0 +1,1 @@
+"""The trend-mining agent: Google Trends files -> lifecycle stages -> proposed topic pages (README, "Trend agent")."""
