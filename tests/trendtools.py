@@ -77,7 +77,7 @@ class Stager:
         return self.stages.get(topic_key(group[0].term), TrendStage("unknown", "no series, no calendar"))
 
 
-def make_site(tmp_path: Path, extra: str = "") -> Path:
+def make_site(tmp_path: Path, extra: str = "", today: str = "2019-06-01") -> Path:
     (tmp_path / "trends").mkdir(exist_ok=True)
     (tmp_path / "site.toml").write_text(f"""
 [site]
@@ -86,7 +86,7 @@ title = "Tiny fashion"
 backend = "exact"
 [trends]
 source = "trends"
-today = "2019-06-01"
+today = "{today}"
 {extra}
 """, encoding="utf-8")
     return tmp_path / "site.toml"

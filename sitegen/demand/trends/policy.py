@@ -34,8 +34,8 @@ from sitegen.core.text import colour_values, match_words, topic_key
 
 AUDIENCES = ("women", "men", "girls", "boys", "kids", "unisex")
 _STOP = frozenset({"a", "an", "the", "for", "and", "of", "in", "on", "with", "to"})
-_AUDIENCE_STEMS = {"women": "women", "men": "men", "girl": "girls", "boy": "boys", "kid": "kids",
-                   "unisex": "unisex", "child": "kids"}
+_AUDIENCE_STEMS = {"women": "women", "men": "men", "girls": "girls", "boys": "boys", "kids": "kids",
+                   "unisex": "unisex", "children": "kids"}  # match_words forms (the lexicon's genders table)
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,9 @@ def template_expansions(term: str, taxonomy: Taxonomy, limit: int = 12) -> list[
     """Attribute-template expansions of ``term`` (the term itself first), de-duplicated by topic key."""
     term = " ".join(term.lower().split())
     words = set(match_words(term))
-    aud = [a for a in taxonomy.audiences if a not in words][:2]
-    col = [c for c in taxonomy.colours if not set(match_words(c)) <= words][:2]
+    # a term that names an audience or a colour already is not qualified by another one
+    aud = [] if words & set(_AUDIENCE_STEMS) else list(taxonomy.audiences[:2])
+    col = [] if any(set(match_words(c)) <= words for c in taxonomy.colours) else list(taxonomy.colours[:2])
     cats = [c.lower() for c in taxonomy.categories if not set(match_words(c)) & words][:2]
     out = [term]
     out += [f"{term} for {a}" for a in aud]
