@@ -78,7 +78,7 @@ class Stager:
 
 
 def make_site(tmp_path: Path, extra: str = "", today: str = "2019-06-01") -> Path:
-    (tmp_path / "trends").mkdir(exist_ok=True)
+    (tmp_path / "trends").mkdir(parents=True, exist_ok=True)
     (tmp_path / "site.toml").write_text(f"""
 [site]
 title = "Tiny fashion"

@@ -198,7 +198,8 @@ class TrendAgent:
 
     def expansion(self, state: State) -> dict:
         plan, fits = state["plan"], state["fits"]
-        eligible = [c for c in state["candidates"] if c["action"] == "propose"
+        waiting = {p.key for p in self.store.trends.proposals(["pending"])}  # proposed already: not again
+        eligible = [c for c in state["candidates"] if c["action"] == "propose" and c["key"] not in waiting
                     and fits.get(c["key"], {}).get("verdict") == "fit"]
         focus_sim = self._focus(plan["focus"], [c["term"] for c in eligible])
         ratios = self._reward_ratios()
@@ -264,12 +265,11 @@ class TrendAgent:
                 decisions.append(_decision(c, "reject", f"{f['reason']} [{c['action_reason']}]"))
             elif action == "propose" and f is None:
                 decisions.append(_decision(c, "reject", "not filtered"))
+            elif action == "propose" and any(p.status == "pending" for p in by_key.get(key, [])):
+                waiting = [p for p in by_key[key] if p.status == "pending"]
+                decisions.append(_decision(c, "propose", f"{c['action_reason']}; awaiting approval since "
+                                           f"{waiting[0].proposed_at[:10]}", [t.text for t in waiting[0].topics]))
             elif action == "propose" and key in accepted:
-                waiting = [p for p in by_key.get(key, []) if p.status == "pending"]
-                if waiting:
-                    decisions.append(_decision(c, "propose", f"{c['action_reason']}; awaiting approval since "
-                                               f"{waiting[0].proposed_at[:10]}", [t.text for t in waiting[0].topics]))
-                    continue
                 p = TrendProposal(id=_proposal_id(self.thread_id, key), trend=c["term"], key=key, source=c["source"],
                                   stage=c["stage"], reason=c["action_reason"], topics=tuple(accepted[key]),
                                   status="pending", thread_id=self.thread_id, next_peak=c["next_peak"],
