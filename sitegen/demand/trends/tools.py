@@ -126,7 +126,7 @@ class Toolbox:
     store: Any
     catalog: Catalog
     embedder: Any = None
-    fetch: Fetch = read_folder
+    fetch: Fetch | None = None  # None: read_folder
     llm: Any = None
     source: str = ""  # the trends folder (default: trends.source)
     _lazy: dict = field(default_factory=dict)
@@ -153,7 +153,7 @@ class Toolbox:
             raise BuildError(f"trends.source: no such folder: {folder}")
         first, last = timespan_range(timespan, today or today_of(self.cfg))
         out = []
-        for t in self.fetch(folder):
+        for t in (self.fetch or read_folder)(folder):
             if region and t.region and not (t.region == region or t.region.startswith(region + "-")):
                 continue
             if t.points and (first or last):
