@@ -56,7 +56,7 @@ def test_a_plugin_package_adds_a_topic_source(plugin_path, example_site_copy):
 
     refused = _sitegen(site, "build", "-q", *choose, plugin=None)
     assert refused.returncode == 1
-    assert "collect.topic_sources: unknown topic source 'seasonal' (registered: queries)" in refused.stderr
+    assert "collect.topic_sources: unknown topic source 'seasonal' (registered: queries, trends)" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     done = _sitegen(site, "build", "-q", "--no-check", *choose, plugin=plugin_path)
