@@ -98,7 +98,7 @@ def test_filtering_rejects_news_sports_people_and_off_catalog_terms(site):
     assert fits["cleveland cavaliers"]["verdict"] == "sports"
     assert fits["donald trump"]["verdict"] in ("person", "politics")
     assert fits["kitchen sink"]["verdict"] == "off_catalog"
-    assert "trends.threshold" in fits["kitchen sink"]["reason"]
+    assert fits["kitchen sink"]["reason"].startswith("off-catalog: the catalog uses none of its words")
     assert all(f["llm"] == "" for f in fits.values())  # no LLM configured
 
 
@@ -107,7 +107,11 @@ def test_semantic_filter_rejects_unsafe_terms_and_brands(tmp_path):
     with Store(cfg.store_path) as store:
         box = make_toolbox(cfg, store)
         unsafe, brand, fine = box.semantic_filter_many(["porn sunglasses", "rayban sunglasses", "black sunglasses"])
+        strict = box.semantic_filter("sun hat", threshold=0.99)
+        town = box.semantic_filter("Hattem")  # a town: no word of it is the catalog's, whatever "Hat" suggests
     assert unsafe.verdict == "unsafe" and brand.verdict == "brand" and fine.passed
+    assert strict.verdict == "off_catalog" and "< trends.threshold 0.99" in strict.reason
+    assert town.verdict in ("off_catalog", "place") and not town.passed
 
 
 def test_expansion_orders_by_priority_and_expands_with_catalog_values(site):

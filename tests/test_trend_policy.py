@@ -64,7 +64,7 @@ def test_domain_verdict_needs_a_margin_and_a_floor():
     assert policy.domain_verdict(0.10, {"news": 0.30})[0] == ""  # below the floor
     assert "closer to sports searches (0.70) than to the catalog (0.40)" in policy.domain_verdict(0.4, {"sports": .7})[1]
     d = policy.domains()
-    assert set(d.prototypes) == {"news", "sports", "politics", "person", "event"} and d.exemplars
+    assert set(d.prototypes) == {"news", "sports", "politics", "person", "place", "event"} and d.exemplars
 
 
 # -- taxonomy and templates --------------------------------------------------------------------------------------

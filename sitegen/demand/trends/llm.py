@@ -25,16 +25,16 @@ from typing import Any
 
 CACHE_NAMESPACE = "trend-llm"
 PROMPT_VERSION = "trend-agent-v1"  # part of every cache key: change it whenever the wording changes
-DOMAINS = ("news", "sports", "politics", "person", "event")
+DOMAINS = ("news", "sports", "politics", "person", "place", "event")
 MAX_QUERY_CHARS = 80
 
 SYSTEM_PLAN = ("You plan which search trends a website of catalog landing pages should watch. Answer with JSON "
                'only: {"focus": ["theme", ...]} with up to 8 short themes (seasons, occasions, kinds of product) '
                "that this catalog serves.")
 SYSTEM_JUDGE = ("You screen search trends for a website of catalog landing pages. A trend fits when people "
-                "searching for it want items this catalog holds. News, sports, politics, people's names and "
-                'events never fit. Answer with JSON only: {"fit": true or false, "domain": "catalog", "news", '
-                '"sports", "politics", "person", "event" or "other", "reason": "a few words"}.')
+                "searching for it want items this catalog holds. News, sports, politics, people's names, places "
+                'and events never fit. Answer with JSON only: {"fit": true or false, "domain": "catalog", "news", '
+                '"sports", "politics", "person", "place", "event" or "other", "reason": "a few words"}.')
 SYSTEM_EXPAND = ("You write the searches people type to find catalog items for a trend. Use only what the "
                  "catalog holds (its categories, colours and audiences). Answer with JSON only: a list of 3 to 6 "
                  "short search queries.")

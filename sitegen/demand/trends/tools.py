@@ -8,8 +8,9 @@ LangGraph / LangChain tools (``langgraph_tools``) for a tool-calling agent.
 - ``semantic_filter(trend, threshold)``: the trend's fit to this catalog: the larger of the mean cosine of its
   ``collect.min_items`` (tau) nearest items (ANN over the item vectors) and its cosine to the nearest catalog
   topic (a category, a published collection), with the packaged MiniLM (vectors cached in the store); then the
-  domain check (``policy.domain_verdict``: news, sports, politics, people, events) and, with an LLM, its
-  verdict (``llm.TrendLlm.judge``; an unclear answer leaves the deterministic one).
+  domain check (``policy.domain_verdict``: news, sports, politics, people, places, events), the grounding (at
+  least half of the term's words must be words the catalog uses) and, with an LLM, its verdict
+  (``llm.TrendLlm.judge``; an unclear answer leaves the deterministic one).
 - ``content_lookup(query)``: what collect would find for the query: the ``collect.candidates`` nearest items,
   scored by the site's relevance scorer (``collect.scorer``, as collect builds it), how many score at least
   ``collect.threshold`` and their mean relevance, against ``collect.min_items`` (tau).
@@ -201,7 +202,12 @@ class Toolbox:
             else:
                 domain, reason = policy.domain_verdict(fit, per_domain)
                 verdict = domain or "fit"
-                if not domain and fit < threshold:
+                words, known = self._grounding(term)
+                if not domain and words and known * 2 < words:
+                    verdict, reason = "off_catalog", (
+                        f"off-catalog: the catalog uses {'none' if not known else f'{known} of {words}'} of its "
+                        f"words (embedding fit {fit:.2f}, nearest: {nearest!r})")
+                elif not domain and fit < threshold:
                     verdict, reason = "off_catalog", (f"off-catalog: fit {fit:.2f} < trends.threshold {threshold:.2f} "
                                                       f"(nearest: {nearest!r})")
                 elif not domain:
@@ -215,6 +221,21 @@ class Toolbox:
             for n, answer in zip(asked, answers):
                 out[n] = _with_llm(out[n], answer)
         return out
+
+    def _grounding(self, term: str) -> tuple[int, int]:
+        """(content words of the term, those the catalog uses): a word of an item's title, category or
+        attributes, or of the collect lexicon (so "Hattem", a town, is not grounded by the "Hat" category)."""
+        from sitegen.aggregate.collect import STOPWORDS
+        from sitegen.core.text import match_words
+
+        if "vocabulary" not in self._lazy:
+            lex, _scorer = self._scoring()
+            vocab = set(lex.checkable)
+            for i in self.catalog.items:
+                vocab.update(match_words(" ".join([i.title, i.category, *(v for _, v in i.attributes)])))
+            self._lazy["vocabulary"] = vocab
+        words = [w for w in dict.fromkeys(match_words(term)) if w not in STOPWORDS]
+        return len(words), sum(w in self._lazy["vocabulary"] for w in words)
 
     def catalog_lines(self) -> list[str]:
         """The catalog's taxonomy, for prompts."""
