@@ -111,3 +111,28 @@ def test_trends_run_on_a_trends_folder_with_the_real_reader(example_site_copy):
     news = rows["hurricane milton landfall"]
     assert news["decision"] == "reject" and news["reason"].startswith(("news", "event"))
     assert all(list(r) == KEYS for r in rows.values())
+
+
+def test_the_build_step_runs_the_agent_and_feeds_the_topic_source(clipart):
+    """``build_topics`` over the gathered site (auto-approved), and the approved topics reaching collect's topic
+    plan through ``Demand.topics`` and the ``trends`` topic source."""
+    import dataclasses
+
+    from sitegen.aggregate.stage import plan_topics
+    from sitegen.core.config import load_config
+    from sitegen.core.models import Demand
+    from sitegen.demand.trends.topics import build_topics
+    from sitegen.pipeline.gather import gather_site
+
+    cfg = load_config(clipart / "site.toml", {"trends.source": "trends", "trends.today": "2026-11-15",
+                                              "trends.auto_approve": True})
+    with Store(cfg.store_path) as store:
+        site = gather_site(cfg, store).site
+        topics = build_topics(cfg, store, site)
+        assert topics and topics[0].text == "christmas" and {t.source for t in topics} == {"trend"}
+        assert topics[0].hub == "Holidays"
+        assert build_topics(dataclasses.replace(cfg, trends=dataclasses.replace(cfg.trends, source="")), store,
+                            site) == topics  # no source: no run, the approved topics all the same
+    chosen = dataclasses.replace(cfg, collect=dataclasses.replace(cfg.collect, topic_sources=["queries", "trends"]))
+    plan = plan_topics(chosen, site.items, [], Demand(topics=tuple(topics)))
+    assert [t.text for t in plan.topics] == [t.text for t in topics] and plan.topics[0].hub == "Holidays"

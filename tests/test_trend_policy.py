@@ -83,6 +83,9 @@ def test_taxonomy_and_templates():
     assert policy.template_expansions("Sunglasses", tax) == [
         "sunglasses", "sunglasses for women", "sunglasses for men", "black sunglasses for women",
         "black sunglasses", "brown sunglasses", "black sunglasses for men"]
+    assert policy.template_expansions("How to wear sunglasses", tax) == ["how to wear sunglasses"]
+    unisex = policy.Taxonomy(("Caps",), ("black",), ("unisex", "men"))
+    assert policy.template_expansions("cap", unisex)[:2] == ["cap", "cap for men"]
     summer = policy.taxonomy_of(items, term="summer")
     assert not summer.named
     assert "summer sunglasses" in policy.template_expansions("summer", summer)

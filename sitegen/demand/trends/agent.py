@@ -431,7 +431,7 @@ def run_agent(cfg, store, *, toolbox: Any = None, stager: Stager | None = None, 
         from sitegen.demand.trends.tools import Toolbox, load_catalog
 
         def toolbox() -> Toolbox:
-            return Toolbox(cfg, store, load_catalog(cfg, store, progress), llm=_make_llm(cfg, store))
+            return Toolbox(cfg, store, load_catalog(cfg, store, progress), llm=make_llm(cfg, store))
     settle(cfg, store)
     agent = TrendAgent(cfg, store, toolbox=toolbox, stager=stager, rewards=rewards, progress=progress, clock=clock)
     started = clock()
@@ -463,7 +463,7 @@ def run_agent(cfg, store, *, toolbox: Any = None, stager: Stager | None = None, 
     return AgentRun(agent.thread_id, decisions, pending, stats)
 
 
-def _make_llm(cfg, store):
+def make_llm(cfg, store):
     if not cfg.trends.llm_backend:
         return None
     from sitegen.demand.trends.llm import TrendLlm

@@ -33,6 +33,7 @@ from sitegen.core.models import Item, TrendStage
 from sitegen.core.text import colour_values, match_words, topic_key
 
 AUDIENCES = ("women", "men", "girls", "boys", "kids", "unisex")
+_QUESTIONS = frozenset({"how", "what", "why", "where", "when", "who", "which", "can", "is", "does"})
 _STOP = frozenset({"a", "an", "the", "for", "and", "of", "in", "on", "with", "to"})
 _AUDIENCE_STEMS = {"women": "women", "men": "men", "girls": "girls", "boys": "boys", "kids": "kids",
                    "unisex": "unisex", "children": "kids"}  # match_words forms (the lexicon's genders table)
@@ -209,9 +210,11 @@ def taxonomy_of(items: Sequence[Item], *, top: int = 4, term: str = "") -> Taxon
 def template_expansions(term: str, taxonomy: Taxonomy, limit: int = 12) -> list[str]:
     """Attribute-template expansions of ``term`` (the term itself first), de-duplicated by topic key."""
     term = " ".join(term.lower().split())
+    if term.split()[0] in _QUESTIONS:  # "how to wear a saree": a question is its own page, not qualified
+        return [term]
     words = set(match_words(term))
     # a term that names an audience or a colour already is not qualified by another one
-    aud = [] if words & set(_AUDIENCE_STEMS) else list(taxonomy.audiences[:2])
+    aud = [] if words & set(_AUDIENCE_STEMS) else [a for a in taxonomy.audiences if a != "unisex"][:2]
     col = [] if any(set(match_words(c)) <= words for c in taxonomy.colours) else list(taxonomy.colours[:2])
     cats = [c.lower() for c in taxonomy.categories if not set(match_words(c)) & words][:2]
     out = [term]

@@ -62,11 +62,16 @@ class Catalog:
 def load_catalog(cfg, store, progress=None) -> Catalog:
     """The site's catalog gathered and embedded as ``sitegen build`` does (the embed and index stages; their
     results are cached in the store)."""
-    from sitegen.engines.stage import EMBED, INDEX
     from sitegen.pipeline.gather import gather_site
+
+    return catalog_from_site(cfg, store, gather_site(cfg, store, progress=progress).site, progress)
+
+
+def catalog_from_site(cfg, store, site, progress=None) -> Catalog:
+    """The catalog of a site the caller has gathered already (``sitegen build``): its embed and index stages."""
+    from sitegen.engines.stage import EMBED, INDEX
     from sitegen.pipeline.geo import run_stages
 
-    site = gather_site(cfg, store, progress=progress).site
     _ctx, results = run_stages(cfg, store, site, (EMBED, INDEX), progress=progress)
     return catalog_of(site.items, results.values["embed"].item_vectors, results.values["index"].index, store)
 

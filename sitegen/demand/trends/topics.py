@@ -1,6 +1,7 @@
 """What the trend agent gives the build: the topics of approved proposals (``trend_topics``, ``DemandTopic``s of
 source ``trend`` for ``Demand.topics``), the topic source ``trends`` that turns them into ``Topic``s, and the
-topics of expired trends (``expired_topics``) whose pages the page lifecycle may retire."""
+topics of expired trends (``expired_topics``) whose pages the page lifecycle may retire. ``build_topics`` is the
+build's step: one agent run when ``trends.source`` is set, then the approved topics."""
 
 from __future__ import annotations
 
@@ -23,6 +24,21 @@ def trend_topics(store, cfg=None) -> list[DemandTopic]:
                 seen.add(key)
                 out.append(t)
     return out
+
+
+def build_topics(cfg, store, site, rewards=None, progress=None) -> list[DemandTopic]:
+    """The build's trend step: when ``trends.source`` is set, one agent run over the gathered ``site`` (its
+    proposals wait for approval unless ``trends.auto_approve``); then the approved topics, this run's approvals
+    included."""
+    if cfg.trends.source:
+        from sitegen.demand.trends.agent import make_llm, run_agent
+        from sitegen.demand.trends.tools import Toolbox, catalog_from_site
+
+        def toolbox() -> Toolbox:
+            return Toolbox(cfg, store, catalog_from_site(cfg, store, site, progress), llm=make_llm(cfg, store))
+
+        run_agent(cfg, store, toolbox=toolbox, rewards=rewards, progress=progress)
+    return trend_topics(store, cfg)
 
 
 def expired_topics(store) -> list[str]:
