@@ -464,6 +464,7 @@ from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen jud
 from sitegen.cli import signals as _signals  # noqa: E402,F401  (sitegen signals import / show)
 from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
 from sitegen.cli import simulate as _simulate  # noqa: E402,F401  (sitegen simulate)
+from sitegen.cli import trends as _trends  # noqa: E402,F401  (sitegen trends ...)
 
 from sitegen.cli.relevance import eval_relevance  # noqa: E402  (sitegen eval relevance)
 

@@ -12,7 +12,9 @@ Pages: ``/_review/`` (the app: ``theme/review/review.html`` + ``review.js`` + ``
 - ``POST undo`` ``{"rater", "topic", "item_id", "restore"}``: remove the rater's grade, or put ``restore``
   (a ``previous`` from ``grade``) back;
 - ``GET stats``: judgment counts per source and rater, and the raters' agreement (quadratic-weighted kappa);
-- ``GET guideline``: the five grades and the guideline text.
+- ``GET guideline``: the five grades and the guideline text;
+- ``GET trends``, ``POST trends/decide``: the trend agent's proposals and a person's approval or rejection
+  (the page ``/_review/trends``; ``review_trends.py``).
 
 The store has one owner at a time (``store/connection.py``), so the app opens it for each request, as a
 *brief* holder, and closes it at once (requests take turns): a build started meanwhile waits for that moment
@@ -47,7 +49,8 @@ MAX_RATER = 80
 MAX_TOPIC = 500
 CONTEXT = 8  # other candidates of the topic shown beside the pair
 THUMB_WIDTH = 640  # the rendition shown large (the widest at most this wide)
-ASSETS = {"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8"}
+ASSETS = {"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8",
+          "trends.js": "text/javascript; charset=utf-8"}
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
                ".gif": "image/gif"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -89,7 +92,7 @@ class ReviewApp:
         self._pool: Pool | None = None
         self._pool_key: tuple | None = None
         self._graded: dict[str, set[tuple[str, str]]] = {}  # rater -> graded pairs, as last read
-        self._page: bytes | None = None
+        self._pages: dict[str, bytes] = {}
 
     # -- dispatch ----------------------------------------------------------------------------------------
     def handle(self, method: str, target: str, headers, body: bytes | None = None) -> Response:
@@ -105,6 +108,9 @@ class ReviewApp:
             if path in ("/", "/index.html"):
                 return Response(200, self.page(), "text/html; charset=utf-8",
                                 {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"})
+            if path in ("/trends", "/trends/"):
+                return Response(200, self.page("trends.html"), "text/html; charset=utf-8",
+                                {"Cache-Control": "no-cache", "X-Robots-Tag": "noindex"})
             if path.lstrip("/") in ASSETS:
                 name = path.lstrip("/")
                 return Response(200, (theme_dir() / name).read_bytes(), ASSETS[name], {"Cache-Control": "no-cache"})
@@ -119,7 +125,8 @@ class ReviewApp:
 
     def _api(self, method: str, name: str, query: dict, headers, body: bytes | None) -> Response:
         routes = {("GET", "queue"): self.queue, ("GET", "stats"): self.stats, ("GET", "guideline"): self.guideline,
-                  ("POST", "grade"): self.grade, ("POST", "undo"): self.undo}
+                  ("POST", "grade"): self.grade, ("POST", "undo"): self.undo,
+                  ("GET", "trends"): self.trends, ("POST", "trends/decide"): self.trend_decision}
         method = "GET" if method == "HEAD" else method
         handler = routes.get((method, name))
         if handler is None:
@@ -257,6 +264,23 @@ class ReviewApp:
         return {"grades": [{"grade": g, "name": n, "meaning": m} for g, (n, m) in sorted(GRADES.items())],
                 "relevant": RELEVANT, "text": guideline_text()}
 
+    def trends(self, _q: dict) -> dict:
+        from sitegen.cli.review_trends import listing
+
+        return self._with_store(listing)
+
+    def trend_decision(self, data: dict) -> dict:
+        from sitegen.cli.review_trends import decide
+        from sitegen.core.errors import TrendError
+
+        rater = _rater(data.get("rater"))
+        try:
+            return self._with_store(lambda store: decide(self.cfg, store, data, rater))
+        except ValueError as exc:
+            raise RequestError(400, str(exc)) from None
+        except TrendError as exc:
+            raise RequestError(409, exc.format_message()) from None
+
     # -- helpers -----------------------------------------------------------------------------------------
     def _progress(self, rater: str, graded: set) -> dict:
         self._graded[rater] = graded
@@ -320,16 +344,16 @@ class ReviewApp:
             raise RequestError(404, "the item has no image file")
         return Response(200, path.read_bytes(), kind, {"Cache-Control": "no-cache"})
 
-    def page(self) -> bytes:
-        if self._page is None:
+    def page(self, name: str = "review.html") -> bytes:
+        if name not in self._pages:
             from jinja2 import Environment, FileSystemLoader, select_autoescape
 
             env = Environment(loader=FileSystemLoader(str(theme_dir())), autoescape=select_autoescape(["html"]),
                               trim_blocks=True, lstrip_blocks=True)
             grades = [{"grade": g, "name": n, "meaning": m} for g, (n, m) in sorted(GRADES.items(), reverse=True)]
-            self._page = env.get_template("review.html").render(
+            self._pages[name] = env.get_template(name).render(
                 title=self.cfg.site.title, grades=grades, relevant=RELEVANT, prefix=PREFIX).encode("utf-8")
-        return self._page
+        return self._pages[name]
 
 
 # -- validation ------------------------------------------------------------------------------------------------

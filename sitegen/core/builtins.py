@@ -11,6 +11,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     "topic_source": {
         "queries": "sitegen.aggregate.topics:query_topics",
         "console": "sitegen.demand.console:console_source",
+        "trends": "sitegen.demand.trends.topics:trend_topic_source",
     },
     "annotator": {
         "similarity": "sitegen.distribute.stage:similarity_annotator",

@@ -161,7 +161,7 @@ class CollectSection:
     duplicate_jaccard: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))
     candidates: int = field(default=200, metadata=_check(_positive, "must be > 0"))
     max_collections: int = field(default=0, metadata=NON_NEGATIVE)  # 0 = no cap
-    topic_sources: list[str] = field(default_factory=lambda: ["queries", "console"])  # registered, in order
+    topic_sources: list[str] = field(default_factory=lambda: ["queries", "console", "trends"])  # in order
     scorer: str = "auto"  # a registered relevance scorer (kind "scorer"), or auto: student if trained, else heuristic
     weights: dict[str, float] = field(default_factory=dict)  # the scorer's parameters; empty = its defaults
 
@@ -256,6 +256,9 @@ class TrendsSection:
     llm_model: str = ""
     llm_base_url: str = field(default="", metadata=_check(lambda v: v == "" or _url(v),
                                                           "must be an absolute http(s) URL"))
+    llm_max_new_tokens: int = field(default=192, metadata=POSITIVE)  # per LLM answer (plan, filter, expansions)
+    lead_days: int = field(default=60, metadata=POSITIVE)  # seasonal: pages are proposed this many days before a peak
+    max_expansions: int = field(default=5, metadata=POSITIVE)  # topics per proposed trend at most
 
 
 @dataclass
@@ -397,6 +400,9 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
     _check_redirects(cfg.lifecycle.redirects, errors)
+    from sitegen.demand.trends.settings import settings_problems as trends_problems
+
+    errors.extend(trends_problems(cfg))
     if cfg.relevance.teacher == "llm":
         from sitegen.learn.relevance.llm import settings_problems
 

@@ -69,3 +69,7 @@ class SignalsError(SitegenError):
 
 class SimulationError(SitegenError):
     """The closed-loop simulator cannot run as asked (a foreign work folder, a missing loop step)."""
+
+
+class TrendError(SitegenError):
+    """The trend agent cannot do what was asked: an unknown proposal, or one that is already decided."""

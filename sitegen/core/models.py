@@ -470,3 +470,31 @@ class PageEvent:
     detail: str = ""
     status: int = 0  # retired / reaimed: 301 or 410
     target: str = ""
+
+
+TrendProposalStatus = Literal["pending", "approved", "rejected", "expired"]
+
+
+@dataclass(frozen=True)
+class TrendProposal:
+    """Pages the trend agent proposes for one trend (``sitegen.demand.trends``), kept in ``store.trends``: pending
+    until a person approves or rejects them in the review app (or ``trends.auto_approve``); approved ones are
+    published by the next build (``DemandTopic``s of source ``trend``); expired when the trend declines."""
+
+    id: str
+    trend: str
+    key: str  # the trend's normalised term (``core.text.topic_key``)
+    source: str
+    stage: str
+    reason: str
+    topics: tuple[DemandTopic, ...]
+    status: TrendProposalStatus = "pending"
+    thread_id: str = ""  # the agent run (LangGraph thread) that proposed it
+    interrupt_id: str = ""  # its approval interrupt in that thread, while pending
+    next_peak: str = ""  # seasonal: the peak the pages are made for (ISO)
+    weight: float = 0.0  # the trend's priority when proposed
+    proposed_at: str = ""
+    decided_at: str = ""
+    decided_by: str = ""  # who approved or rejected it ("auto" for trends.auto_approve, "agent" for an expiry)
+    note: str = ""
+    refreshed_at: str = ""  # the last run that found it peaking

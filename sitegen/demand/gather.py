@@ -27,9 +27,10 @@ def retired_redirects(store) -> dict[str, str]:
     return {path: r.target.split("#", 1)[0] if r.status == 301 else "" for path, r in store.lifecycle.retired().items()}
 
 
-def gather_demand(cfg, store, *, progress: Callable[[str], Callable[[int, int], None] | None] | None = None
+def gather_demand(cfg, store, site, *, progress: Callable[[str], Callable[[int, int], None] | None] | None = None
                   ) -> BuildDemand:
-    """Import the configured signals, then rewards, console topics and (with ``trends.source``) the trend agent."""
+    """Import the configured signals, then rewards, console topics and (with ``trends.source``) the trend agent
+    over the gathered ``site``."""
     from sitegen.demand.console import console_topics
     from sitegen.demand.reward import reward_table
     from sitegen.demand.signals import import_configured, site_redirects
@@ -44,15 +45,15 @@ def gather_demand(cfg, store, *, progress: Callable[[str], Callable[[int, int], 
                     reward_average=round(rewards.average, 5), console_topics=len(topics))
     expired: frozenset[str] = frozenset()
     if cfg.trends.source:
-        from sitegen.demand.trends.agent import run_agent
-        from sitegen.demand.trends.topics import expired_topics, trend_topics
+        from sitegen.demand.trends.topics import build_topics, expired_topics
 
-        run = run_agent(cfg, store, rewards=rewards, progress=progress)
-        decided = [d.decision for d in run.decisions]
+        runs: list = []
+        trend = build_topics(cfg, store, site, rewards, progress, runs)
+        decided = [d.decision for run in runs for d in run.decisions]
         counters.update(trends_read=len(decided), trends_proposed=decided.count("propose"),
-                        trends_rejected=decided.count("reject"), trends_pending=len(run.pending))
-        trend = list(trend_topics(store, cfg))
+                        trends_rejected=decided.count("reject"), trends_pending=sum(len(r.pending) for r in runs),
+                        trend_topics=len(trend))
         topics.extend(trend)
         expired = frozenset(expired_topics(store))
-        counters.update(trend_topics=len(trend), trends_expired=len(expired))
+        counters["trends_expired"] = len(expired)
     return BuildDemand(Demand(rewards, tuple(topics)), expired, counters)

@@ -60,7 +60,7 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
 
     if demand is None:  # signals -> rewards -> console and trend topics (the trend agent, when configured)
         with timer("demand"):
-            gathered_demand = gather_demand(cfg, store, progress=progress)
+            gathered_demand = gather_demand(cfg, store, gathered.site, progress=progress)
             demand, expired = gathered_demand.demand, expired | gathered_demand.expired
             summary.counters.update(gathered_demand.counters)
 

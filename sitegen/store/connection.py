@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -91,6 +92,7 @@ class Connection:
         self._own_lock = lock is None
         self.lock = lock or StoreLock(self.path, brief=brief)
         self._depth = 0
+        self._turn = threading.RLock()  # one statement (or transaction) at a time: threads share the connection
         try:
             self.con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
@@ -113,31 +115,35 @@ class Connection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """A transaction; nested calls join the outermost one (all or nothing)."""
-        if self._depth:
-            self._depth += 1
+        """A transaction; nested calls join the outermost one (all or nothing). Another thread's statements
+        wait until it ends (they would otherwise run inside it)."""
+        with self._turn:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.con.execute("BEGIN TRANSACTION")
+            self._depth = 1
             try:
                 yield
-            finally:
-                self._depth -= 1
-            return
-        self.con.execute("BEGIN TRANSACTION")
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
+            except BaseException:
+                self._depth = 0
+                self.con.execute("ROLLBACK")
+                raise
             self._depth = 0
-            self.con.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.con.execute("COMMIT")
+            self.con.execute("COMMIT")
 
     # -- queries -----------------------------------------------------------------------------------------
     def execute(self, sql: str, params: list | None = None) -> None:
-        self.con.execute(sql, params or [])
+        with self._turn:
+            self.con.execute(sql, params or [])
 
     def rows(self, sql: str, params: list | None = None) -> list[tuple]:
-        return self.con.execute(sql, params or []).fetchall()
+        with self._turn:
+            return self.con.execute(sql, params or []).fetchall()
 
     def one(self, sql: str, params: list | None = None) -> tuple | None:
         """The first row (or None). Fetches the whole result: DuckDB refuses new work on a connection with
@@ -156,18 +162,20 @@ class Connection:
             return
         arrays = [pa.array(col, pa.binary()) if isinstance(col[0], (bytes, bytearray)) else pa.array(col)
                   for col in columns]
-        with self.registered("_bulk", pa.Table.from_arrays(arrays, names=names)):
+        with self._turn, self.registered("_bulk", pa.Table.from_arrays(arrays, names=names)):
             verb = "INSERT OR REPLACE" if replace else "INSERT"
             self.execute(f"{verb} INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM _bulk")
 
     @contextmanager
     def registered(self, name: str, table: Any) -> Iterator[None]:
-        """An Arrow table visible to SQL as ``name`` for the duration of the block."""
-        self.con.register(name, table)
-        try:
-            yield
-        finally:
-            self.con.unregister(name)
+        """An Arrow table visible to SQL as ``name`` for the duration of the block (the block has the
+        connection to itself)."""
+        with self._turn:
+            self.con.register(name, table)
+            try:
+                yield
+            finally:
+                self.con.unregister(name)
 
     @staticmethod
     def keys_table(keys: list[str]) -> Any:

@@ -1,1 +1,2 @@
-"""The trend-mining side of the demand loop: trend lifecycle stages (``series``)."""
+"""The trend-mining agent: Google Trends files -> lifecycle stages (``series``) -> proposed topic pages (README,
+"Trend agent")."""
