@@ -58,17 +58,17 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
               ) -> BuildResult:
     store, run_id, timer = session.store, session.run_id, StageTimer(summary)
 
-    if demand is None:  # signals -> rewards -> console and trend topics (the trend agent, when configured)
-        with timer("demand"):
-            gathered_demand = gather_demand(cfg, store, gathered.site, progress=progress)
-            demand, expired = gathered_demand.demand, expired | gathered_demand.expired
-            summary.counters.update(gathered_demand.counters)
-
     gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
     summary.items_read, summary.items_accepted = gathered.rows_read, len(gathered.site.items)
     for r in gathered.rejections:
         summary.rejected_by_reason[r.reason] = summary.rejected_by_reason.get(r.reason, 0) + 1
     summary.warnings.extend(gathered.warnings)
+
+    if demand is None:  # signals -> rewards -> console and trend topics (the trend agent, when configured)
+        with timer("demand"):
+            gathered_demand = gather_demand(cfg, store, gathered.site, progress=progress)
+            demand, expired = gathered_demand.demand, expired | gathered_demand.expired
+            summary.counters.update(gathered_demand.counters)
 
     geo = run_geo_keeping_urls(cfg, store, gathered.site, run_id=run_id, progress=progress, timer=timer,
                                demand=demand)
