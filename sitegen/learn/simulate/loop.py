@@ -83,10 +83,8 @@ def arm_config(cfg: Config, settings: SimulationSettings, arm_dir: Path) -> Conf
         return replace(cfg, signals=replace(cfg.signals, paths=[]), trends=replace(cfg.trends, source=""),
                        reward=replace(cfg.reward, steer=False),
                        lifecycle=replace(cfg.lifecycle, reward_floor=0.0))
-    from sitegen.core import registry
-
     sources = list(cfg.collect.topic_sources)
-    if "console" in registry.names("topic_source") and "console" not in sources:
+    if "console" not in sources:
         sources.append("console")  # the queries searchers used become candidate topics
     source = settings.trends or cfg.trends.source
     return replace(cfg, collect=replace(cfg.collect, topic_sources=sources),
@@ -99,15 +97,6 @@ def round_config(cfg: Config, week: date) -> Config:
         return cfg
     until = (week - timedelta(days=1)).isoformat()
     return replace(cfg, trends=replace(cfg.trends, today=week.isoformat(), timespan=f"2004-01-01 {until}"))
-
-
-def default_importer() -> Importer:
-    try:
-        from sitegen.demand.signals import import_signals
-    except ImportError as exc:
-        raise SimulationError("the feedback loop needs signals import (sitegen.demand.signals), which this "
-                              "sitegen does not have; run with --no-feedback") from exc
-    return import_signals
 
 
 def run_simulation(cfg: Config, settings: SimulationSettings, work_dir: Path, *,
@@ -130,7 +119,7 @@ def run_simulation(cfg: Config, settings: SimulationSettings, work_dir: Path, *,
     except ValueError:
         raise SimulationError(f"--start: not an ISO date (got {settings.start!r})") from None
     if settings.feedback and importer is None:
-        importer = default_importer()
+        from sitegen.demand.signals import import_signals as importer
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     arm_dir = work_dir / settings.arm
