@@ -89,6 +89,17 @@ def test_retrieval_keeps_the_region_and_the_timespan(tmp_path):
     assert got[0].points == (("2018-06-11", 2.0),)  # clipped to the span; FR and a series outside it left out
 
 
+def test_retrieval_sees_nothing_after_the_day_it_plans_for(tmp_path):
+    cfg = make_cfg(tmp_path)  # today = 2019-06-01
+    trends = [Trend("Sunglasses", "a.csv", "series", points=(("2019-05-20", 40.0), ("2019-06-10", 90.0))),
+              Trend("Swimsuit", "b.csv", "series", points=(("2019-06-03", 90.0),)),
+              Trend("Sun hat", "c.csv", "trending_now", started="2019-06-02T10:00:00", rising=True),
+              Trend("Rain jacket", "d.csv", "trending_now", started="2019-05-30T10:00:00", rising=True)]
+    with Store(cfg.store_path) as store:
+        got = make_toolbox(cfg, store, trends).fetch_trends()
+    assert [(t.term, t.points) for t in got] == [("Sunglasses", (("2019-05-20", 40.0),)), ("Rain jacket", ())]
+
+
 def test_filtering_rejects_news_sports_people_and_off_catalog_terms(site):
     cfg, store = site
     fits = through(agent_of(cfg, store), "filtering")["fits"]
@@ -112,6 +123,9 @@ def test_semantic_filter_rejects_unsafe_terms_and_brands(tmp_path):
     assert unsafe.verdict == "unsafe" and brand.verdict == "brand" and fine.passed
     assert strict.verdict == "off_catalog" and "< trends.threshold 0.99" in strict.reason
     assert town.verdict in ("off_catalog", "place") and not town.passed
+    with Store(cfg.store_path) as store:
+        half = make_toolbox(cfg, store).semantic_filter("Jack Sunglasses")  # a name half made of catalog words
+    assert half.verdict == "off_catalog" and "uses only 1 of its 2 words" in half.reason
 
 
 def test_expansion_orders_by_priority_and_expands_with_catalog_values(site):

@@ -4,12 +4,13 @@ LangGraph / LangChain tools (``langgraph_tools``) for a tool-calling agent.
 
 - ``fetch_trends(region, timespan)``: the trends of ``trends.source`` (every file the trend reader reads), those
   of ``region`` (its sub-regions included; a worldwide trend is kept for every region), series clipped to
-  ``timespan`` (``trends.timespan``), dated entries outside it left out.
+  ``timespan`` (``trends.timespan``) and to the day the agent plans for (``trends.today``: what is dated after
+  it is not known yet), dated entries outside them left out.
 - ``semantic_filter(trend, threshold)``: the trend's fit to this catalog: the larger of the mean cosine of its
   ``collect.min_items`` (tau) nearest items (ANN over the item vectors) and its cosine to the nearest catalog
   topic (a category, a published collection), with the packaged MiniLM (vectors cached in the store); then the
-  domain check (``policy.domain_verdict``: news, sports, politics, people, places, events), the grounding (at
-  least half of the term's words must be words the catalog uses) and, with an LLM, its verdict
+  domain check (``policy.domain_verdict``: news, sports, politics, people, places, events), the grounding (most
+  of the term's words must be words the catalog uses) and, with an LLM, its verdict
   (``llm.TrendLlm.judge``; an unclear answer leaves the deterministic one).
 - ``content_lookup(query)``: what collect would find for the query: the ``collect.candidates`` nearest items,
   scored by the site's relevance scorer (``collect.scorer``, as collect builds it), how many score at least
@@ -157,12 +158,14 @@ class Toolbox:
             from sitegen.core.errors import BuildError
 
             raise BuildError(f"trends.source: no such folder: {folder}")
-        first, last = timespan_range(timespan, today or today_of(self.cfg))
+        today = today or today_of(self.cfg)
+        first, last = timespan_range(timespan, today)
+        last = today if last is None or last > today else last  # nothing after the day the agent plans for
         out = []
         for t in (self.fetch or read_folder)(folder):
             if region and t.region and not (t.region == region or t.region.startswith(region + "-")):
                 continue
-            if t.points and (first or last):
+            if t.points:
                 points = tuple(p for p in t.points if _within(p[0], first, last))
                 if not points:
                     continue
@@ -208,10 +211,10 @@ class Toolbox:
                 domain, reason = policy.domain_verdict(fit, per_domain)
                 verdict = domain or "fit"
                 words, known = self._grounding(term)
-                if not domain and words and known * 2 < words:
+                if not domain and words and known * 2 <= words:
                     verdict, reason = "off_catalog", (
-                        f"off-catalog: the catalog uses {'none' if not known else f'{known} of {words}'} of its "
-                        f"words (embedding fit {fit:.2f}, nearest: {nearest!r})")
+                        f"off-catalog: the catalog uses {'none of its words' if not known else f'only {known} of its {words} words'} "
+                        f"(embedding fit {fit:.2f}, nearest: {nearest!r})")
                 elif not domain and fit < threshold:
                     verdict, reason = "off_catalog", (f"off-catalog: fit {fit:.2f} < trends.threshold {threshold:.2f} "
                                                       f"(nearest: {nearest!r})")
