@@ -62,13 +62,15 @@ def _build(cfg: Config, *, strict: bool, check: bool | None, quiet: bool, force:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator:
+    """Progress bars on standard error (standard output stays a command's table or JSON)."""
     if not enabled or not sys.stderr.isatty():
         yield lambda name: None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=True) as bar:
+                  console=Console(stderr=True), transient=True) as bar:
         tasks: dict[str, int] = {}
 
         def factory(name: str):

@@ -5,37 +5,11 @@ review app (``/_review/trends`` in ``sitegen serve``) unless ``trends.auto_appro
 from __future__ import annotations
 
 import json
-import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 
-from sitegen.cli.main import CONFIG_OPTION, SET_OPTION, _load, main
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator:
-    """Progress bars on standard error (standard output stays the table or the JSON)."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda name: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def factory(name: str):
-            def update(done: int, total: int) -> None:
-                if name not in tasks:
-                    tasks[name] = bar.add_task(name, total=total or None)
-                bar.update(tasks[name], completed=done, total=total or None)
-            return update
-
-        yield factory
+from sitegen.cli.main import CONFIG_OPTION, SET_OPTION, _load, _progress, main
 
 
 @main.group(name="trends")
