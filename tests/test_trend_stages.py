@@ -120,6 +120,9 @@ def test_a_single_past_season_with_demand_throughout_is_projected():
     assert "one season seen" in stage.reason and "not confirmed" in stage.reason
     spike = [(d, 2.0) for d, _ in points[:40]] + [(points[40][0], 100.0)] + [(d, 3.0) for d, _ in points[41:]]
     assert stage_of(spike, TODAY).stage == "unknown"  # a one-off news spike is no season
+    before = stage_of(points, date(2019, 5, 20))  # the next spring: this summer's peak is ahead
+    assert before.stage == "seasonal" and before.next_peak.startswith("2019-07"), before
+    assert stage_of(points, date(2018, 9, 1)).stage != "seasonal"  # a month after it ended: not yet a season
 
 
 def test_a_trend_is_staged_from_its_points():

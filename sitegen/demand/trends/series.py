@@ -205,9 +205,14 @@ def _next_on(day_of_year: int, today: date) -> date:
     return date(today.year + 1, 1, 1) + timedelta(days=day_of_year - 1)
 
 
+ONE_SEASON_GAP = 120  # days since a single season's data ended before it is projected to the next year
+
+
 def _one_season(pts: list[tuple[date, float]], today: date, span: int, gap: int) -> TrendStage | None:
-    """A window of less than a year, long past, with demand throughout: a season seen once."""
-    if span >= 330 or gap < 365:
+    """A window of less than a year, past for a season's length at least (``ONE_SEASON_GAP`` days), with demand
+    throughout: a season seen once, expected again on the same days (so a summer seen last year is proposed
+    before this summer's peak)."""
+    if span >= 330 or gap < ONE_SEASON_GAP:
         return None
     values = [v for _, v in pts]
     top = max(values)
