@@ -16,7 +16,16 @@ from sitegen.core.text import item_text
 
 @dataclass(frozen=True)
 class Embedded:
-    item_vectors: np.ndarray  # row i embeds item_text(site.items[i]), L2-normalised
+    item_vectors: np.ndarray  # row i: the vector that retrieves site.items[i] (text, fused with its image when an
+    # image encoder is on), L2-normalised
+    text_vectors: np.ndarray | None = None  # row i embeds item_text(site.items[i]) alone; None = item_vectors
+    image_vectors: np.ndarray | None = None  # row i: the image of site.items[i] in the text space; None = no
+    # image encoder (embed.image_encoder = "none")
+
+    @property
+    def texts(self) -> np.ndarray:
+        """The text-only vectors (``text_vectors``, else ``item_vectors``)."""
+        return self.item_vectors if self.text_vectors is None else self.text_vectors
 
 
 @dataclass(frozen=True)
