@@ -83,8 +83,8 @@ def test_the_console_source_files_queries_under_their_items_majority_hub():
                   DemandTopic("free clipart", "console", 11.0))
     topics = console_source(req)
     assert [(t.text, t.hub, t.category, t.source_items, t.weight) for t in topics] == [
-        ("red dresses", "Dresses", "description", ("1", "2", "3"), 35.0),
-        ("dresses for weddings", "Dresses", "use_case", ("1", "2", "3"), 20.0)]  # "weddings": left to relevance
+        ("red dresses", "Dresses", "description", ("1", "2", "3"), 3.0),
+        ("dresses for weddings", "Dresses", "use_case", ("1", "2", "3"), 3.0)]  # "weddings": left to relevance
     assert [(d.topic, d.reason) for d in req.dropped] == [
         ("hci direct", "no_items"), ("マルイカ 釣果", "no_content_words"), ("free clipart", "no_content_words")]
     assert "no item has hci + direct" in req.dropped[0].detail

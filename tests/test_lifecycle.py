@@ -71,6 +71,13 @@ def test_nothing_retired_nothing_to_write():
     assert [(e.event, e.detail) for e in d.events] == [("refreshed", "1 added, 1 removed, 6 shown")]
 
 
+def test_a_new_page_remembers_the_newest_signal_day_and_a_live_one_keeps_its_own():
+    previous = [LivePage(path("black formal shoes"), "black formal shoes", ("a",), 0, 1, "2026-05-03")]
+    d = run(previous, [coll("black formal shoes"), coll("red kurtas")], through="2026-05-31")
+    assert {p.path: p.through for p in d.live} == {path("black formal shoes"): "2026-05-03",
+                                                   path("red kurtas"): "2026-05-31"}
+
+
 def test_a_page_merged_into_another_redirects_to_its_line_there():
     alias = Alias("black shoes", "black-shoes", "black-shoes", "description", "duplicate", 0.8)
     d = run([live("black shoes")], [coll("black formal shoes", aliases=[alias])])

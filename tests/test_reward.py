@@ -120,3 +120,17 @@ def test_queries_only_and_no_data(store):
     assert table.pages == {} and table.average == pytest.approx(4 / 40)  # pooled over the queries
     assert table.queries["red"].reward == pytest.approx((3 + 1) / 20)
     assert reward_table(store, cfg(), today="2025-01-01").empty  # a window with no signals
+
+
+def test_a_live_page_without_impressions_since_the_signals_covered_it_is_unseen(store):
+    from sitegen.core.models import LivePage
+
+    add(store, [gsc("2026-05-31", "/a/", "red dresses", 10, 100)])
+    store.lifecycle.record(1, [LivePage("/a/", "red dresses", through=""),
+                               LivePage("/quiet/", "green hats", through="2026-05-24"),  # live through 05-25..31
+                               LivePage("/new/", "blue hats", through="2026-05-31")],  # created after the last day
+                           [], [])
+    assert store.lifecycle.live()["/quiet/"].through == "2026-05-24"
+    table = reward_table(store, cfg())
+    assert table.unseen == frozenset({"/quiet/"})  # /a/ has data, /new/ was not live through any covered day
+    assert table.value == pytest.approx(table.pages["/a/"].reward * 100)  # the average page's expected clicks

@@ -32,7 +32,7 @@ def run(topics, items, rewards=None, owned=None, **cfg):
 def table(pages=None, queries=None, average=0.05) -> RewardTable:
     return RewardTable(pages={p: Reward(p, r, 1000, 1000 * r) for p, r in (pages or {}).items()},
                        queries={normalise(q): Reward(normalise(q), r, 1000, 1000 * r) for q, r in (queries or {}).items()},
-                       average=average)
+                       average=average, value=1000 * average)  # the average page: 1000 impressions
 
 
 def test_steering_is_off_without_data_or_when_disabled():
@@ -47,6 +47,16 @@ def test_ratio_prefers_the_page_then_the_query_then_the_average():
     assert steer.ratio(t, "red shoes", "/topic/red-shoes/") == pytest.approx(2.0)
     assert steer.ratio(t, "Red  shoes!", "") == pytest.approx(0.5)  # the query, normalised
     assert steer.ratio(t, "blue shoes", "/topic/blue-shoes/") == pytest.approx(1.0)  # no data: the average
+
+
+def test_ratio_is_expected_clicks_so_volume_counts_and_an_unseen_page_has_none():
+    pages = {"/topic/tshirts/": Reward("/topic/tshirts/", 0.04, 20_000, 800),  # 800 clicks at 4 %
+             "/topic/rare/": Reward("/topic/rare/", 0.5, 20, 10)}  # 10 clicks at 50 %
+    t = RewardTable(pages=pages, average=0.05, unseen=frozenset({"/topic/quiet/"}))
+    assert t.value == pytest.approx((800 + 10) / 2)
+    assert steer.ratio(t, "tshirts", "/topic/tshirts/") > 1.0 > steer.ratio(t, "rare", "/topic/rare/")
+    assert steer.ratio(t, "quiet", "/topic/quiet/") == 0.0  # live, covered by the signals, no impression
+    assert steer.ratio(t, "new topic", "") == 1.0  # no data: the average page's chance
 
 
 def test_moves_and_gained_lost():

@@ -60,8 +60,9 @@ def page(path: str, lastmod: str = "2026-01-01T00:00:00Z") -> PageRecord:
 
 # -- repositories and migrations ---------------------------------------------------------------------------
 
-CURRENT = {**{owner: 1 for owner in OWNERS}, "pages": 2, "geo": 2}  # pages 1 -> 2: the stash of a build not yet
-# live; geo 1 -> 2: the aliases and the filing of collections
+CURRENT = {**{owner: 1 for owner in OWNERS}, "pages": 2, "geo": 2, "lifecycle": 2}  # pages 1 -> 2: the stash of
+# a build not yet live; geo 1 -> 2: the aliases and the filing of collections; lifecycle 1 -> 2: the newest signal
+# day when a live page was created
 
 
 def test_every_owner_has_its_version_and_reopens(tmp_path):

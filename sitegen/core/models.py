@@ -297,15 +297,29 @@ class Reward:
     engaged: float = 0.0  # engaged sessions (GA4)
     measure: Literal["ctr", "engagement"] = "ctr"
 
+    @property
+    def value(self) -> float:
+        """Expected clicks (or engaged sessions) over the window: exposure (impressions, else sessions) x reward."""
+        return (self.impressions if self.impressions > 0 else self.sessions) * self.reward
+
 
 @dataclass(frozen=True)
 class RewardTable:
     """Rewards of the pages and queries that have data; everything else gets ``average`` (Query Reward: a topic
-    with no data still gets exposure)."""
+    with no data still gets exposure). ``unseen``: live pages that had the chance to earn impressions (created
+    before the newest day imported) and earned none in the window: zero demand, not missing data. ``value``:
+    the expected clicks (exposure x reward, ``Reward.value``) of the average page with data."""
 
     pages: dict[str, Reward] = field(default_factory=dict)
     queries: dict[str, Reward] = field(default_factory=dict)
     average: float = 0.0
+    unseen: frozenset[str] = frozenset()
+    value: float = 0.0  # 0 = the mean over ``pages`` (over ``queries`` when no page has data)
+
+    def __post_init__(self) -> None:
+        if self.value <= 0:
+            rewards = list((self.pages or self.queries).values())
+            object.__setattr__(self, "value", sum(r.value for r in rewards) / len(rewards) if rewards else 0.0)
 
     def page(self, path: str) -> float:
         r = self.pages.get(path)
@@ -442,6 +456,7 @@ class LivePage:
     item_ids: tuple[str, ...] = ()
     below: int = 0  # builds in a row below the reward floor
     first_run: int = 0  # the build that created it
+    through: str = ""  # the newest signal day imported when it was created ("" = none yet)
 
 
 @dataclass(frozen=True, slots=True)

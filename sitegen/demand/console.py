@@ -12,7 +12,9 @@ phrase, an ``implies`` key), else ``description``.
 The registered topic source ``console`` turns ``request.demand.topics`` of source ``console`` into ``Topic``s:
 its items are those whose text holds every content word of the query (stemmed as relevance matches words;
 stop-words, generic and intent words left out; use-case and occasion words too, unless nothing else is left),
-its hub the majority category of those items, its weight the demand's weight. A query that no item matches is
+its hub the majority category of those items, its weight the number of those items (at most
+``collect.candidates``), as a catalog topic's is the number of items proposing it: the demand itself steers
+through the query's reward (``sitegen.demand.steer``), not twice through the weight too. A query that no item matches is
 dropped with reason ``no_items`` (``no_content_words`` when it has no word to match: a navigational or
 non-Latin query); the topic gate then applies as for every source.
 """
@@ -123,5 +125,5 @@ def console_source(request) -> list[Topic]:
         hubs = Counter(request.hub_of(items[i]) for i in order)
         hub = min(hubs.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         out.append(Topic(text=t.text, category=t.category, hub=hub,
-                         source_items=tuple(items[i].id for i in order[:cap]), weight=t.weight))
+                         source_items=tuple(items[i].id for i in order[:cap]), weight=float(min(len(order), cap))))
     return out

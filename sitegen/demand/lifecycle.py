@@ -69,12 +69,13 @@ def decide(previous: Mapping[str, LivePage], retired: Mapping[str, RetiredPage],
            collections: Sequence[Collection], vectors: Vectors, cfg: LifecycleSection, *,
            dropped: Mapping[str, tuple[str, str]] | None = None, rewards: RewardTable | None = None,
            expired: Coll[str] = (), proposed: Coll[str] = (), gained: Coll[str] = (),
-           items: Coll[str] | None = None, run_id: int = 0, now: str = "") -> Decisions:
+           items: Coll[str] | None = None, run_id: int = 0, now: str = "", through: str = "") -> Decisions:
     """The lifecycle decisions of one build (see the module docstring). ``previous``: path -> the live page of
     the last build; ``retired``: path -> retired URL; ``dropped``: topic key -> (reason, detail) of the topics
     collect dropped; ``expired`` / ``proposed``: topic texts whose trend expired / that a trend proposes now;
     ``gained``: topics that got a page because of their reward (``demand.steer``), and ``items`` the ids of this
-    build's items, for the reasons."""
+    build's items, for the reasons; ``through``: the newest signal day imported (a new page remembers it, so
+    the rewards can tell a page that earned nothing from one the signals do not cover yet)."""
     dropped = dropped or {}
     expired_keys = {topic_key(t) for t in expired}
     proposed_keys = {topic_key(t) for t in proposed}
@@ -172,7 +173,8 @@ def decide(previous: Mapping[str, LivePage], retired: Mapping[str, RetiredPage],
                 out.events.append(PageEvent(path, "refreshed", c.topic, "items changed",
                                             f"{added} added, {gone} removed, {len(c.item_ids)} shown"))
         out.live.append(LivePage(path, c.topic, tuple(c.item_ids), below.get(path, 0),
-                                 prev.first_run if prev is not None and prev.first_run else run_id))
+                                 prev.first_run if prev is not None and prev.first_run else run_id,
+                                 prev.through if prev is not None else through))
     out.events.sort(key=lambda e: (e.event, e.path))
     return out
 

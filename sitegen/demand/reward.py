@@ -145,4 +145,13 @@ def reward_table(store, cfg, today: str | None = None) -> RewardTable:
     for key, v in sorted(queries.items()):
         value = on_scale(_smooth(v.clicks, v.impressions, prior, avg_ctr or 0.0), "ctr", avg_ctr or 0.0)
         out_queries[key] = Reward(key, value, v.impressions, v.clicks, 0.0, 0.0, "ctr")
-    return RewardTable(out_pages, out_queries, _clip(average))
+    return RewardTable(out_pages, out_queries, _clip(average), unseen_pages(store, window, out_pages))
+
+
+def unseen_pages(store, window: tuple[str, str], pages) -> frozenset[str]:
+    """The live collection pages without data in ``window`` that were created before its last day (while an
+    older day was the newest imported, or before any import): they were published through days the signals
+    cover and earned no impression."""
+    end = window[1]
+    return frozenset(p.path for p in store.lifecycle.live().values()
+                     if p.path not in pages and (p.through or "") < end)

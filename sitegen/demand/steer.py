@@ -1,8 +1,14 @@
 """Query-reward steering: how the rewards of the last weeks shape the next build (Pinterest's Query Reward).
 
-A topic's *reward ratio* is its reward over the average reward (``RewardTable.topic``: its page's reward when the
-page has data, else its query's, else the average, so a topic with no data has ratio 1 and still gets its
-chance). Wherever the build ranks topics or pages by strength, steering ranks them by strength × ratio instead:
+A topic's *reward ratio* is the clicks its page can be expected to earn over those of the average page with
+data: its page's exposure x reward (``Reward.value``: impressions x the smoothed engagement rate, i.e. the
+decayed clicks the page earned) over ``RewardTable.value``; for a topic without a page, its query's (the
+searchers who typed it and the rate they clicked at); 1 for a topic with no data, so it still gets its
+chance (Query Reward's average); 0 for a page that was live through days the signals cover and earned no
+impression (``RewardTable.unseen``: no demand, not missing data). The rate alone would rank a page that ten
+searchers clicked at 50 % above the page that earns a thousand clicks at 10 %; within a page budget the slot
+is worth its clicks. Wherever the build ranks topics or pages by strength, steering ranks them by strength
+x ratio instead:
 
 - collect: which viable topics get pages within ``collect.max_collections`` (and which of two duplicates keeps
   the page): a topic whose reward is below average loses its slot to a no-data topic of the same strength;
@@ -34,11 +40,20 @@ def steering(rewards: RewardTable | None, steer: bool) -> RewardTable | None:
 
 
 def ratio(rewards: RewardTable, topic: str, path: str = "") -> float:
-    """A topic's reward over the average reward (1.0 = average; a topic with no data gets 1.0). ``path`` is the
-    page the topic has, or had (``/topic/<slug>/``); queries are keyed by ``core.text.normalise``."""
-    if rewards.average <= 0:
+    """A topic's expected clicks over the average page's (see the module docstring: 1.0 with no data, 0.0 for
+    an unseen page). ``path`` is the page the topic has, or had (``/topic/<slug>/``); queries are keyed by
+    ``core.text.normalise``."""
+    if rewards.average <= 0 or rewards.value <= 0:
         return 1.0
-    return rewards.topic(normalise(topic), path) / rewards.average
+    if path and path in rewards.unseen:
+        return 0.0
+    r = rewards.pages.get(path) if path else None
+    if r is None:
+        from sitegen.core.text import query_key
+
+        text = normalise(topic)
+        r = rewards.queries.get(text) or rewards.queries.get(query_key(text))
+    return 1.0 if r is None else r.value / rewards.value
 
 
 def steered(strength: float, reward_ratio: float) -> float:

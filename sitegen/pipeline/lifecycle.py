@@ -70,7 +70,8 @@ def apply_lifecycle(cfg, store, geo: GeoResult, *, run_id: int, now: str, demand
                        dropped=dropped, rewards=demand.rewards, expired=expired,
                        proposed=[t.text for t in demand.topics if t.source == "trend"],
                        gained=[g["topic"] for g in steering.get("gained", ())],
-                       items={i.id for i in geo.site.items}, run_id=run_id, now=now)
+                       items={i.id for i in geo.site.items}, run_id=run_id, now=now,
+                       through=(store.signals.date_range() or ("", ""))[1])
     if not decisions.removed:
         return Lifecycle(geo.site, geo.link_report, decisions, False)
     site, report = _relink(cfg, geo, decisions, embed, demand, steering)

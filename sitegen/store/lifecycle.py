@@ -15,7 +15,7 @@ from sitegen.core.models import LivePage, PageEvent, RetiredPage
 from sitegen.core.text import topic_key
 from sitegen.store.repository import Repository
 
-_LIVE = ["path", "topic", "topic_key", "item_ids", "below", "first_run"]
+_LIVE = ["path", "topic", "topic_key", "item_ids", "below", "first_run", "through"]
 _RETIRED = ["path", "topic", "topic_key", "status", "target", "reason", "detail", "retired_at", "run_id"]
 _EVENTS = ["run_id", "path", "event", "topic", "reason", "detail", "status", "target"]
 _STATE = ("lifecycle_live", "lifecycle_retired")
@@ -36,15 +36,19 @@ class Lifecycle(Repository):
                 status INTEGER, target VARCHAR)""",
             *[f"CREATE TABLE IF NOT EXISTS {t}_stash AS SELECT * FROM {t} WHERE false" for t in _STATE],
         ],
+        [  # the newest signal day imported when the page was created (None: before any import)
+            "ALTER TABLE lifecycle_live ADD COLUMN IF NOT EXISTS through VARCHAR",
+            "ALTER TABLE lifecycle_live_stash ADD COLUMN IF NOT EXISTS through VARCHAR",
+        ],
     ]
     DURABLE = ("lifecycle_live", "lifecycle_retired", "lifecycle_events")
 
     # -- reading -------------------------------------------------------------------------------------------
     def live(self) -> dict[str, LivePage]:
         """path -> the live collection page as the last successful build left it."""
-        rows = self.db.rows(f"SELECT path, topic, item_ids, below, first_run FROM lifecycle_live ORDER BY path")
-        return {p: LivePage(p, t, tuple(json.loads(ids or "[]")), int(b or 0), int(f or 0))
-                for p, t, ids, b, f in rows}
+        rows = self.db.rows("SELECT path, topic, item_ids, below, first_run, through FROM lifecycle_live ORDER BY path")
+        return {p: LivePage(p, t, tuple(json.loads(ids or "[]")), int(b or 0), int(f or 0), th or "")
+                for p, t, ids, b, f, th in rows}
 
     def retired(self) -> dict[str, RetiredPage]:
         """path -> every retired collection URL."""
@@ -77,7 +81,7 @@ class Lifecycle(Repository):
             self.db.bulk_insert("lifecycle_live", _LIVE, [
                 [p.path for p in live], [p.topic for p in live], [topic_key(p.topic) for p in live],
                 [json.dumps(list(p.item_ids)) for p in live], [p.below for p in live],
-                [p.first_run for p in live]])
+                [p.first_run for p in live], [p.through or None for p in live]])
             self.db.bulk_insert("lifecycle_retired", _RETIRED, [
                 [r.path for r in retired], [r.topic for r in retired], [topic_key(r.topic) for r in retired],
                 [r.status for r in retired], [r.target for r in retired], [r.reason for r in retired],
