@@ -1,15 +1,16 @@
-"""The embed and index stages: item texts -> vectors (the shared text-embedding engine) -> an ANN index."""
+"""The embed and index stages: item texts (and images, ``embed.image_encoder``) -> vectors (the shared
+text-embedding engine, ``engines.image`` / ``engines.fusion``) -> an ANN index."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from sitegen.core.models import Site
+from sitegen.core.models import Item, Site
 from sitegen.core.stage import Stage, StageContext
 from sitegen.core.text import item_text
 
@@ -21,11 +22,24 @@ class Embedded:
     text_vectors: np.ndarray | None = None  # row i embeds item_text(site.items[i]) alone; None = item_vectors
     image_vectors: np.ndarray | None = None  # row i: the image of site.items[i] in the text space; None = no
     # image encoder (embed.image_encoder = "none")
+    weak: np.ndarray | None = None  # bool per item: weak text (core.text.weak_text), placed by its image alone;
+    # None = no image encoder
+    evidence: tuple[str, ...] | None = None  # per item, the text relevance checks topic words against: its own,
+    # plus its image neighbours' common words for a weak-text item (engines.fusion); None = item_text
+    neighbours: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # weak-text rows, their nearest items
+    # with text by image (positions) and similarities (engines.fusion.image_neighbours); None = none
 
     @property
     def texts(self) -> np.ndarray:
         """The text-only vectors (``text_vectors``, else ``item_vectors``)."""
         return self.item_vectors if self.text_vectors is None else self.text_vectors
+
+    def evidence_text(self, items: list[Item]) -> Callable[[Item], str]:
+        """The text relevance checks an item by: ``evidence`` where there is one, else ``item_text``."""
+        if self.evidence is None:
+            return item_text
+        by_id = {it.id: t for it, t in zip(items, self.evidence)}
+        return lambda it: by_id[it.id] if it.id in by_id else item_text(it)
 
 
 @dataclass(frozen=True)
@@ -35,8 +49,20 @@ class Indexed:
 
 
 def embed(ctx: StageContext, site: Site) -> Embedded:
-    vectors = ctx.embedder.encode([item_text(i) for i in site.items], progress=ctx.progress("embed"))
-    return Embedded(vectors)
+    texts = [item_text(i) for i in site.items]
+    vectors = ctx.embedder.encode(texts, progress=ctx.progress("embed"))
+    e = ctx.cfg.embed
+    if e.image_encoder == "none" or not site.items:
+        return Embedded(vectors)
+    from sitegen.core.text import weak_text
+    from sitegen.engines import fusion
+
+    weak = np.array([weak_text(i) for i in site.items], bool)
+    images = fusion.image_vectors(ctx, site.items, vectors, weak)
+    rows, nbrs, sims = fusion.image_neighbours(images, weak)
+    ctx.counters["items_weak_text"] = int(weak.sum())
+    return Embedded(fusion.fuse(vectors, images, weak, e.image_weight, (rows, nbrs, sims)), vectors, images, weak,
+                    fusion.evidence_texts(texts, weak, rows, nbrs, sims), (rows, nbrs, sims))
 
 
 def index(ctx: StageContext, embed: Embedded) -> Indexed:
@@ -52,12 +78,20 @@ def index(ctx: StageContext, embed: Embedded) -> Indexed:
 
 
 def model_folders(cfg) -> list[Path]:
-    """The embedding model's folder when ``embed.model`` names one (the packaged model is named by setting)."""
+    """The embedding model's folder when ``embed.model`` names one (the packaged model is named by setting),
+    and the image encoder's: the catalog encoder beside the store, or the CLIP-style folder."""
     path = cfg.path(cfg.embed.model)
-    return [path] if path.exists() else []
+    folders = [path] if path.exists() else []
+    if cfg.embed.image_encoder == "catalog":
+        from sitegen.engines.image import catalog_model_dir
+
+        folders.append(catalog_model_dir(cfg))
+    elif cfg.embed.image_encoder != "none":
+        folders.append(cfg.path(cfg.embed.image_encoder))
+    return folders
 
 
 EMBED = Stage("embed", embed, inputs=("site",), output=Embedded, settings=("embed",), models=model_folders,
-              doc="item texts -> vectors, cached in the store by text hash and model")
+              doc="item texts and images -> vectors, cached in the store by content hash and model")
 INDEX = Stage("index", index, inputs=("embed",), output=Indexed, settings=("index",),
               doc="item vectors -> an HNSW / Annoy / exact index saved beside the store")

@@ -1,0 +1,140 @@
+"""Images in the embed stage: each item's image vector (``embed.image_encoder``) fused with its text vector.
+
+- an item with real text retrieves by ``normalise((1 - w) * text + w * image)``, ``w = embed.image_weight``;
+- an item with *weak* text (``core.text.weak_text``: its title is empty or a file name such as ``IMG_1234``, and
+  the catalog says nothing else about it) is placed by its image alone: its own text is left out, and it
+  borrows from its ``NEIGHBOURS`` nearest items with text by image similarity (weighted by it). It retrieves
+  by ``normalise(WEAK_IMAGE * image + (1 - WEAK_IMAGE) * mean of the neighbours' text vectors)``; its
+  *evidence text* - what relevance checks a topic's catalog words against - is its own text plus the words a
+  ``SUPPORT`` share of the neighbours carry, so a photo of a black shoe among black men's shoes can join "black
+  shoes for men" without a title. The represent stage gives it the queries of the same neighbours
+  (``represent.neighbours``).
+
+The catalog encoder is trained here on first use when no trained one is saved (``sitegen train image`` trains
+or refreshes it ahead of a build). A CLIP-style folder's image features are mapped into the text space by a
+ridge head fitted on the site's own pairs (items with real text), every build (it takes well under a second).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from sitegen.core.text import normalise
+
+if TYPE_CHECKING:
+    from sitegen.core.models import Item
+    from sitegen.core.stage import StageContext
+
+NEIGHBOURS = 10  # items with text whose words (and queries) a weak-text item borrows
+SUPPORT = 0.5  # share of the neighbours' weight a word needs
+WEAK_IMAGE = 0.5  # a weak-text item's vector: this share its image, the rest its image neighbours' texts
+RIDGE_ALPHA = 1.0
+_BLOCK = 1024
+
+
+def image_vectors(ctx: StageContext, items: Sequence[Item], text_vectors: np.ndarray,
+                  weak: np.ndarray) -> np.ndarray:
+    """Every item's image in the text space (rows aligned with ``items``, L2-normalised), with the encoder
+    ``embed.image_encoder`` names; counters ``images_encoded`` / ``images_cached``."""
+    from sitegen.engines.image import CATALOG, MODEL_FILE, CatalogEncoder, ClipEncoder, apply_ridge, \
+        cached_encode, catalog_model_dir, fit_ridge
+
+    cfg = ctx.cfg
+    choice = cfg.embed.image_encoder
+    if choice == CATALOG:
+        folder = catalog_model_dir(cfg)
+        if not (folder / MODEL_FILE).is_file():
+            from sitegen.learn.image_train import train_catalog_encoder
+
+            result = train_catalog_encoder(items, ctx.embedder.encode, folder, text_model_id=ctx.embedder.model_id,
+                                           progress=lambda name: ctx.progress(f"image {name}"))
+            ctx.counters["image_encoder_trained"] = result.steps
+        encoder = CatalogEncoder(folder)
+        vectors, encoded = cached_encode(encoder, items, ctx.store, ctx.progress("images"))
+    else:
+        encoder = ClipEncoder(cfg.path(choice), device="cuda" if cfg.embed.device == "cuda" else "cpu")
+        features, encoded = cached_encode(encoder, items, ctx.store, ctx.progress("images"))
+        fit = np.flatnonzero(~weak)
+        if len(fit) < 2:
+            raise ValueError("embed.image_encoder: a CLIP-style model needs at least 2 items with text to fit "
+                             "its head into the text space")
+        vectors = apply_ridge(features, fit_ridge(features[fit], text_vectors[fit], RIDGE_ALPHA))
+    ctx.counters["images_encoded"] = encoded
+    ctx.counters["images_cached"] = len({it.image_sha for it in items}) - encoded
+    return _l2(vectors)
+
+
+def fuse(text_vectors: np.ndarray, image_vectors: np.ndarray, weak: np.ndarray, weight: float,
+         neighbours: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """``normalise((1 - weight) * text + weight * image)`` per item with text. A weak-text item's own text
+    says nothing, so it is left out: the item gets ``normalise(WEAK_IMAGE * image + (1 - WEAK_IMAGE) *
+    neighbour texts)``, the second part the weighted mean of the texts of its nearest items by image
+    (``neighbours``, from ``image_neighbours``; without them, the image alone). Both parts come from its image;
+    the neighbours' texts put it on the same similarity scale as items with text (an image is never as close to
+    a query as a text that says the same thing)."""
+    fused = (1.0 - weight) * text_vectors + weight * image_vectors
+    fused[weak] = image_vectors[weak]
+    if neighbours is not None and neighbours[1].shape[1]:
+        rows, nbrs, sims = neighbours
+        w = neighbour_weights(sims)
+        borrowed = _l2(np.einsum("nk,nkd->nd", w, text_vectors[nbrs]))
+        fused[rows] = WEAK_IMAGE * image_vectors[rows] + (1.0 - WEAK_IMAGE) * borrowed
+    return _l2(fused)
+
+
+def image_neighbours(image_vectors: np.ndarray, weak: np.ndarray,
+                     k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each weak-text item (positions ``rows``): its ``k`` nearest items with text by image cosine
+    (positions, similarities; best first). Returns (rows, neighbour positions, similarities)."""
+    rows, donors = np.flatnonzero(weak), np.flatnonzero(~weak)
+    k = min(k, len(donors))
+    if not len(rows) or k == 0:
+        return rows, np.zeros((len(rows), 0), np.int64), np.zeros((len(rows), 0), np.float32)
+    idx = np.empty((len(rows), k), np.int64)
+    sims = np.empty((len(rows), k), np.float32)
+    donor_vecs = image_vectors[donors]
+    for start in range(0, len(rows), _BLOCK):
+        s = image_vectors[rows[start:start + _BLOCK]] @ donor_vecs.T
+        top = np.argpartition(-s, k - 1, axis=1)[:, :k] if k < len(donors) else \
+            np.broadcast_to(np.arange(len(donors)), s.shape).copy()
+        val = np.take_along_axis(s, top, axis=1)
+        order = np.lexsort((top, -val), axis=1)  # nearest first, ties by position
+        idx[start:start + _BLOCK] = donors[np.take_along_axis(top, order, axis=1)]
+        sims[start:start + _BLOCK] = np.take_along_axis(val, order, axis=1)
+    return rows, idx, sims
+
+
+def neighbour_weights(sims: np.ndarray) -> np.ndarray:
+    """Vote weights from neighbour similarities: the similarity above the farthest neighbour's, plus a floor,
+    so nearer items count more and every neighbour counts."""
+    if sims.shape[1] == 0:
+        return sims
+    w = np.maximum(sims - sims[:, -1:], 0.0) + 0.05
+    return (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def evidence_texts(texts: Sequence[str], weak: np.ndarray, rows: np.ndarray, neighbours: np.ndarray,
+                   sims: np.ndarray, support: float = SUPPORT) -> tuple[str, ...]:
+    """Each item's evidence text: its own text, and for a weak-text item its own text plus the words that a
+    ``support`` share (by weight) of its neighbours' texts carry, most supported first."""
+    out = list(texts)
+    weights = neighbour_weights(sims)
+    words_of: dict[int, frozenset[str]] = {}
+    for r, nbrs, ws in zip(rows.tolist(), neighbours, weights):
+        votes: dict[str, float] = {}
+        for j, w in zip(nbrs.tolist(), ws.tolist()):
+            if j not in words_of:
+                words_of[j] = frozenset(normalise(texts[j]).split())
+            for word in words_of[j]:
+                votes[word] = votes.get(word, 0.0) + w
+        kept = sorted((w for w, v in votes.items() if v >= support - 1e-9), key=lambda w: (-votes[w], w))
+        own = texts[r]
+        out[r] = " . ".join(p for p in (own, " ".join(kept)) if p)
+    return tuple(out)
+
+
+def _l2(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.float32)
+    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
