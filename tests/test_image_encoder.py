@@ -211,16 +211,18 @@ def test_weak_text_items_are_placed_by_their_images(shapes, embedder, tmp_path):
     fused /= np.linalg.norm(fused, axis=1, keepdims=True)
     assert np.allclose(out.item_vectors[~weak], fused, atol=1e-5)
     assert ctx.counters["items_weak_text"] == WEAK
-    # a weak-text item borrows the words most of its image neighbours carry: its shape and colour
-    assert sorted(rows.tolist()) == np.flatnonzero(weak).tolist()
+    # a weak-text item reads as the catalog fields most of its image neighbours agree on: its shape and colour
+    assert sorted(out.evidence) == sorted(rows.tolist()) == np.flatnonzero(weak).tolist()
     right = 0
     for r in rows.tolist():
         colour, shape = Path(items[r].image).stem.split("-")[:2]
-        words = set(out.evidence[r].replace(".", " ").split())
-        right += colour in words and shape in words
+        ev = out.evidence[r]
+        assert ev.id == items[r].id and ev.image == items[r].image and "IMG" not in ev.title
+        assert all(k != "colour" or v in COLOURS for k, v in ev.attributes)
+        right += ev.category == f"{shape}s" and colour in ev.keywords and colour in ev.title.split()
     assert right >= WEAK // 2
-    # items with text keep their own text as evidence
-    assert all(out.evidence[i] == item_text(items[i]) for i in np.flatnonzero(~weak))
+    # items with text read as themselves
+    assert [i for n, i in enumerate(out.evidence_items(items)) if not weak[n]] == [i for i in items if not weak_text(i)]
 
 
 @pytest.mark.slow

@@ -68,12 +68,11 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
     ctx.counters["lexicons"] = " ".join(plan.words.names)
     vectors = ctx.embedder.encode([t.text for t in topics], progress=ctx.progress("topics"))
     collections, dropped, stats = run(topics, vectors, items, embed.item_vectors, index.index, cfg.collect,
-                                      hub_of=plan.hub_of, item_text=embed.evidence_text(items),
-                                      progress=ctx.progress("collect"),
+                                      hub_of=plan.hub_of, item_text=item_text, progress=ctx.progress("collect"),
                                       implies=plan.words.implies, fragments=plan.fragments,
                                       model_dir=relevance_model(cfg), embed=ctx.embedder.encode,
                                       rewards=steering(ctx.demand.rewards if ctx.demand else None, cfg.reward.steer),
-                                      owned=owned_slugs(ctx.store))
+                                      owned=owned_slugs(ctx.store), evidence_items=embed.evidence_items(items))
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
     ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*plan.unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}

@@ -5,8 +5,8 @@
   the catalog says nothing else about it) is placed by its image alone: its own text is left out, and it
   borrows from its ``NEIGHBOURS`` nearest items with text by image similarity (weighted by it). It retrieves
   by ``normalise(WEAK_IMAGE * image + (1 - WEAK_IMAGE) * mean of the neighbours' text vectors)``; its
-  *evidence text* - what relevance checks a topic's catalog words against - is its own text plus the words a
-  ``SUPPORT`` share of the neighbours carry, so a photo of a black shoe among black men's shoes can join "black
+  *evidence text* - what relevance checks a topic's catalog words against - is the words a ``SUPPORT`` share of
+  the neighbours carry, so a photo of a black shoe among black men's shoes can join "black
   shoes for men" without a title. The represent stage gives it the queries of the same neighbours
   (``represent.neighbours``).
 
@@ -115,24 +115,45 @@ def neighbour_weights(sims: np.ndarray) -> np.ndarray:
     return (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def evidence_texts(texts: Sequence[str], weak: np.ndarray, rows: np.ndarray, neighbours: np.ndarray,
-                   sims: np.ndarray, support: float = SUPPORT) -> tuple[str, ...]:
-    """Each item's evidence text: its own text, and for a weak-text item its own text plus the words that a
-    ``support`` share (by weight) of its neighbours' texts carry, most supported first."""
-    out = list(texts)
+def evidence_items(items: Sequence[Item], rows: np.ndarray, neighbours: np.ndarray, sims: np.ndarray,
+                   support: float = SUPPORT) -> dict[int, Item]:
+    """What relevance reads a weak-text item by (position -> a copy of the item): the catalog fields its image
+    neighbours agree on. Each field votes with the neighbours' weights and keeps the value a ``support`` share
+    of them hold: the category, each attribute (by name), each keyword, and each title word (in the order the
+    neighbours' titles use them, so "navy blue" stays a phrase). The item's own text - a file name, the pixel
+    colours the build adds - is left out, as in its vector. Its id and image stay its own."""
+    from dataclasses import replace
+
     weights = neighbour_weights(sims)
-    words_of: dict[int, frozenset[str]] = {}
+    out: dict[int, Item] = {}
     for r, nbrs, ws in zip(rows.tolist(), neighbours, weights):
-        votes: dict[str, float] = {}
+        category: dict[str, float] = {}
+        attributes: dict[tuple[str, str], float] = {}
+        keywords: dict[str, float] = {}
+        words: dict[str, float] = {}
+        place: dict[str, float] = {}
         for j, w in zip(nbrs.tolist(), ws.tolist()):
-            if j not in words_of:
-                words_of[j] = frozenset(normalise(texts[j]).split())
-            for word in words_of[j]:
-                votes[word] = votes.get(word, 0.0) + w
-        kept = sorted((w for w, v in votes.items() if v >= support - 1e-9), key=lambda w: (-votes[w], w))
-        own = texts[r]
-        out[r] = " . ".join(p for p in (own, " ".join(kept)) if p)
-    return tuple(out)
+            it = items[j]
+            if it.category:
+                category[it.category] = category.get(it.category, 0.0) + w
+            for kv in dict.fromkeys((k, v) for k, v in it.attributes if v):
+                attributes[kv] = attributes.get(kv, 0.0) + w
+            for k in dict.fromkeys(it.keywords):
+                keywords[k] = keywords.get(k, 0.0) + w
+            title = normalise(it.title).split()
+            for word in dict.fromkeys(title):
+                words[word] = words.get(word, 0.0) + w
+                place[word] = place.get(word, 0.0) + w * (title.index(word) / max(len(title) - 1, 1))
+
+        def agreed(votes: dict) -> list:
+            return sorted((k for k, v in votes.items() if v >= support - 1e-9), key=lambda k: (-votes[k], k))
+
+        cats = agreed(category)
+        title = sorted(agreed(words), key=lambda w: (place[w] / words[w], w))
+        out[r] = replace(items[r], title=" ".join(title), description="", category=cats[0] if cats else "",
+                         keywords=tuple(agreed(keywords)),
+                         attributes=tuple(sorted(agreed(attributes), key=lambda kv: (-attributes[kv], kv))))
+    return out
 
 
 def _l2(v: np.ndarray) -> np.ndarray:

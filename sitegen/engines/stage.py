@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +24,8 @@ class Embedded:
     # image encoder (embed.image_encoder = "none")
     weak: np.ndarray | None = None  # bool per item: weak text (core.text.weak_text), placed by its image alone;
     # None = no image encoder
-    evidence: tuple[str, ...] | None = None  # per item, the text relevance checks topic words against: its own,
-    # plus its image neighbours' common words for a weak-text item (engines.fusion); None = item_text
+    evidence: dict[int, Item] | None = None  # position -> what relevance reads a weak-text item by: the catalog
+    # fields its image neighbours agree on (engines.fusion.evidence_items); None = the items themselves
     neighbours: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # weak-text rows, their nearest items
     # with text by image (positions) and similarities (engines.fusion.image_neighbours); None = none
 
@@ -34,12 +34,11 @@ class Embedded:
         """The text-only vectors (``text_vectors``, else ``item_vectors``)."""
         return self.item_vectors if self.text_vectors is None else self.text_vectors
 
-    def evidence_text(self, items: list[Item]) -> Callable[[Item], str]:
-        """The text relevance checks an item by: ``evidence`` where there is one, else ``item_text``."""
-        if self.evidence is None:
-            return item_text
-        by_id = {it.id: t for it, t in zip(items, self.evidence)}
-        return lambda it: by_id[it.id] if it.id in by_id else item_text(it)
+    def evidence_items(self, items: list[Item]) -> list[Item]:
+        """The items as relevance reads them: ``items`` with each weak-text item replaced by its evidence."""
+        if not self.evidence:
+            return list(items)
+        return [self.evidence.get(n, it) for n, it in enumerate(items)]
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def embed(ctx: StageContext, site: Site) -> Embedded:
     rows, nbrs, sims = fusion.image_neighbours(images, weak)
     ctx.counters["items_weak_text"] = int(weak.sum())
     return Embedded(fusion.fuse(vectors, images, weak, e.image_weight, (rows, nbrs, sims)), vectors, images, weak,
-                    fusion.evidence_texts(texts, weak, rows, nbrs, sims), (rows, nbrs, sims))
+                    fusion.evidence_items(site.items, rows, nbrs, sims), (rows, nbrs, sims))
 
 
 def index(ctx: StageContext, embed: Embedded) -> Indexed:
