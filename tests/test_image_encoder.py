@@ -199,7 +199,7 @@ def test_weak_text_items_are_placed_by_their_images(shapes, embedder, tmp_path):
     weak = np.array([weak_text(i) for i in items])
     assert out.weak is not None and np.array_equal(out.weak, weak)
     assert out.image_vectors.shape == out.text_vectors.shape == out.item_vectors.shape == (len(items), 384)
-    # a weak-text item's own text plays no part: half its image, half its image neighbours' texts
+    # a weak-text item's own text plays no part: its image and its image neighbours' texts
     rows, nbrs, sims = out.neighbours
     borrowed = np.einsum("nk,nkd->nd", neighbour_weights(sims), out.text_vectors[nbrs])
     borrowed /= np.linalg.norm(borrowed, axis=1, keepdims=True)
@@ -225,9 +225,29 @@ def test_weak_text_items_are_placed_by_their_images(shapes, embedder, tmp_path):
     assert [i for n, i in enumerate(out.evidence_items(items)) if not weak[n]] == [i for i in items if not weak_text(i)]
 
 
-@pytest.mark.slow
+def test_the_build_trains_the_catalog_encoder_on_first_use(shapes, embedder, tmp_path):
+    from sitegen.core.stage import StageContext
+    from sitegen.engines.image import CONFIG_FILE, MODEL_FILE, catalog_model_dir
+    from sitegen.engines.stage import embed
+    from sitegen.store.db import Store
+
+    cfg, site = shapes
+    cfg = replace(cfg, build=replace(cfg.build, store=str(tmp_path / "store" / "site.duckdb")))
+    with Store(cfg.store_path) as store:
+        ctx = StageContext(cfg, store, _embedder=embedder)
+        first = embed(ctx, site)
+        assert ctx.counters["image_encoder_trained"] > 0
+        assert (catalog_model_dir(cfg) / MODEL_FILE).is_file() and (catalog_model_dir(cfg) / CONFIG_FILE).is_file()
+        again = StageContext(cfg, store, _embedder=embedder)
+        second = embed(again, site)
+    assert "image_encoder_trained" not in again.counters and again.counters["images_encoded"] == 0
+    assert np.array_equal(first.image_vectors, second.image_vectors)
+
+
 def test_weak_text_items_join_collections_and_get_annotations(shapes, embedder, tmp_path):
-    """The whole GEO pipeline on the tiny catalog with the catalog encoder trained on first use."""
+    """The whole GEO pipeline on the tiny catalog with a trained catalog encoder."""
+    from sitegen.engines.image import catalog_model_dir
+    from sitegen.learn.image_train import train_catalog_encoder
     from sitegen.pipeline.geo import run_geo
     from sitegen.store.db import Store
 
@@ -235,12 +255,17 @@ def test_weak_text_items_join_collections_and_get_annotations(shapes, embedder, 
     items = site.items
     cfg = replace(cfg, build=replace(cfg.build, store=str(tmp_path / "store" / "site.duckdb")),
                   collect=replace(cfg.collect, min_items=4))
+    train_catalog_encoder(items, embedder.encode, catalog_model_dir(cfg), text_model_id=embedder.model_id,
+                          settings=TINY)
     with Store(cfg.store_path) as store:
         geo = run_geo(cfg, store, site, reuse=False)
-    assert geo.counters.get("image_encoder_trained", 0) > 0
     weak_ids = {i.id for i in items if weak_text(i)}
     members = {i for c in geo.site.collections for i in c.item_ids}
     assert len(weak_ids & members) >= WEAK // 2
-    assert all(geo.site.annotations.get(i) for i in weak_ids & members)
+    for c in geo.site.collections:  # a weak-text item joins only collections of its own colour and shape
+        for i in weak_ids.intersection(c.item_ids):
+            colour, shape = Path(next(it.image for it in items if it.id == i)).stem.split("-")[:2]
+            assert all(w in (colour, shape, shape + "s") for w in c.topic.split()), (c.topic, i)
+    assert all(geo.site.annotations.get(i) for i in weak_ids)
     image_queries = [q for q in geo.queries if q.item_id in weak_ids]
     assert image_queries and all(q.source == "image" for q in image_queries)

@@ -60,8 +60,13 @@ def embed(ctx: StageContext, site: Site) -> Embedded:
     images = fusion.image_vectors(ctx, site.items, vectors, weak)
     rows, nbrs, sims = fusion.image_neighbours(images, weak)
     ctx.counters["items_weak_text"] = int(weak.sum())
+    evidence = {}
+    if len(rows):
+        thresholds = fusion.calibrate(site.items, images, weak)
+        ctx.counters["image_borrow_fields"] = len(thresholds)
+        evidence = fusion.evidence_items(site.items, rows, nbrs, sims, thresholds)
     return Embedded(fusion.fuse(vectors, images, weak, e.image_weight, (rows, nbrs, sims)), vectors, images, weak,
-                    fusion.evidence_items(site.items, rows, nbrs, sims), (rows, nbrs, sims))
+                    evidence, (rows, nbrs, sims))
 
 
 def index(ctx: StageContext, embed: Embedded) -> Indexed:
