@@ -417,7 +417,7 @@ def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, s
 @main.group()
 def train() -> None:
     """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA; `sitegen train teacher` the
-    cross-encoder relevance teacher."""
+    cross-encoder relevance teacher; `sitegen train image` the catalog image encoder."""
 
 
 @train.command(name="vlm")
@@ -461,6 +461,7 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
 if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules below import this one by name
     sys.modules.setdefault("sitegen.cli.main", sys.modules[__name__])
 
+from sitegen.cli import images as _images  # noqa: E402,F401  (sitegen train image, sitegen eval images)
 from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
 from sitegen.cli import signals as _signals  # noqa: E402,F401  (sitegen signals import / show)
