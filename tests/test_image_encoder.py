@@ -269,3 +269,34 @@ def test_weak_text_items_join_collections_and_get_annotations(shapes, embedder, 
     assert all(geo.site.annotations.get(i) for i in weak_ids)
     image_queries = [q for q in geo.queries if q.item_id in weak_ids]
     assert image_queries and all(q.source == "image" for q in image_queries)
+
+
+def test_a_local_clip_folder_is_mapped_into_the_text_space(shapes, embedder, tmp_path):
+    """A tiny random transformers CLIPModel saved to disk (nothing downloaded): its image features go through
+    the ridge head fitted on the catalog's pairs."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+
+    from sitegen.core.stage import StageContext
+    from sitegen.engines.stage import embed
+    from sitegen.store.db import Store
+
+    torch.manual_seed(0)
+    config = CLIPConfig(text_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+                                     "num_attention_heads": 2, "vocab_size": 99, "max_position_embeddings": 16},
+                        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1,
+                                       "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+                        projection_dim=24)
+    CLIPModel(config).save_pretrained(tmp_path / "tiny-clip")
+    cfg, site = shapes
+    cfg = load_config(cfg.root / "site.toml", {"embed.image_encoder": str(tmp_path / "tiny-clip"),
+                                               "build.store": str(tmp_path / "store" / "site.duckdb")})
+    with Store(cfg.store_path) as store:
+        ctx = StageContext(cfg, store, _embedder=embedder)
+        out = embed(ctx, site)
+        again = StageContext(cfg, store, _embedder=embedder)
+        second = embed(again, site)
+    assert out.image_vectors.shape == (len(site.items), 384)
+    assert np.allclose(np.linalg.norm(out.image_vectors, axis=1), 1.0, atol=1e-5)
+    assert ctx.counters["images_encoded"] == len(site.items) and again.counters["images_encoded"] == 0
+    assert np.allclose(out.image_vectors, second.image_vectors, atol=1e-6)

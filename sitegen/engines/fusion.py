@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from sitegen.core.errors import ModelError
 from sitegen.core.text import normalise
 
 if TYPE_CHECKING:
@@ -54,8 +55,12 @@ def image_vectors(ctx: StageContext, items: Sequence[Item], text_vectors: np.nda
         if not (folder / MODEL_FILE).is_file():
             from sitegen.learn.image_train import train_catalog_encoder
 
-            result = train_catalog_encoder(items, ctx.embedder.encode, folder, text_model_id=ctx.embedder.model_id,
-                                           progress=lambda name: ctx.progress(f"image {name}"))
+            try:
+                result = train_catalog_encoder(items, ctx.embedder.encode, folder,
+                                               text_model_id=ctx.embedder.model_id,
+                                               progress=lambda name: ctx.progress(f"image {name}"))
+            except ValueError as exc:  # too few items with text to learn from
+                raise ModelError(f"embed.image_encoder: {exc}") from exc
             ctx.counters["image_encoder_trained"] = result.steps
         encoder = CatalogEncoder(folder)
         vectors, encoded = cached_encode(encoder, items, ctx.store, ctx.progress("images"))
@@ -64,7 +69,7 @@ def image_vectors(ctx: StageContext, items: Sequence[Item], text_vectors: np.nda
         features, encoded = cached_encode(encoder, items, ctx.store, ctx.progress("images"))
         fit = np.flatnonzero(~weak)
         if len(fit) < 2:
-            raise ValueError("embed.image_encoder: a CLIP-style model needs at least 2 items with text to fit "
+            raise ModelError("embed.image_encoder: a CLIP-style model needs at least 2 items with text to fit "
                              "its head into the text space")
         vectors = apply_ridge(features, fit_ridge(features[fit], text_vectors[fit], RIDGE_ALPHA))
     ctx.counters["images_encoded"] = encoded
