@@ -110,6 +110,11 @@ def _print_summary(result, cfg: Config) -> None:
         console.print(f"collections: {c['collections']}; texts embedded {c.get('texts_embedded', 0)}, "
                       f"cached {c.get('texts_cached', 0)}; index {c.get('index_backend')} "
                       f"{'rebuilt' if c.get('index_rebuilt') else 'reused'}")
+    if "images_encoded" in c and not c.get("geo_reused"):
+        trained = f"encoder trained ({c['image_encoder_trained']} steps); " if c.get("image_encoder_trained") else ""
+        console.print(f"images ({cfg.embed.image_encoder}): {trained}encoded {c['images_encoded']}, cached "
+                      f"{c.get('images_cached', 0)}; {c.get('items_weak_text', 0)} items with weak text placed by "
+                      "their images")
     lr = result.link_report or {}
     if lr.get("pagerank_after"):
         def dist(d: dict) -> str:
