@@ -294,6 +294,7 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
             model_dir: str | Path | None = None, embed: Callable[[Sequence[str]], np.ndarray] | None = None,
             observe: Callable[[Topic, TopicEvidence, np.ndarray], None] | None = None,
             rewards: RewardTable | None = None, owned: Mapping[str, str] | None = None,
+            evidence_items: Sequence[Item] | None = None,
             ) -> tuple[list[Collection], list[DroppedTopic], dict]:
     """Turn topics into collections. ``topic_vectors[i]`` embeds ``topics[i].text``; ``index`` searches
     ``item_vectors`` (ids = positions in ``items``); ``implies`` and ``fragments``: the lexicon's occasion table
@@ -303,15 +304,20 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     ``observe(topic, evidence, scores)``, when given, sees every scored topic's candidates (the relevance loop
     samples its pairs there). ``rewards`` (``demand.steer.steering``; None = off) steers which topics get pages
     (``demand.steer``; ``stats["steering"]`` says what it changed); ``owned`` (slug -> topic key) are the
-    slugs published before, live or retired, which stay their topics'."""
+    slugs published before, live or retired, which stay their topics'. ``evidence_items`` (aligned with ``items``)
+    are the items as relevance reads them, when that differs (a weak-text item placed by its image reads as the
+    catalog fields its image neighbours agree on, ``engines.fusion``); default ``items``."""
     t0 = time.perf_counter()
     topic_vectors = np.asarray(topic_vectors, np.float32)
     item_vectors = np.asarray(item_vectors, np.float32)
     if len(topic_vectors) != len(topics):
         raise ValueError(f"{len(topics)} topics but {len(topic_vectors)} topic vectors")
-    lex = Lexicon(items, item_text, implies, fragments)
+    read = list(evidence_items) if evidence_items is not None else items
+    if len(read) != len(items):
+        raise ValueError(f"{len(items)} items but {len(read)} evidence items")
+    lex = Lexicon(read, item_text, implies, fragments)
     scorer = make_scorer(cfg, model_dir)
-    scorer.prepare(CatalogView(items, [(item_text or core_text.item_text)(i) for i in items], item_vectors, lex,
+    scorer.prepare(CatalogView(read, [(item_text or core_text.item_text)(i) for i in read], item_vectors, lex,
                                embed))
     pos_of = {item.id: n for n, item in enumerate(items)}
     dropped: list[DroppedTopic] = []

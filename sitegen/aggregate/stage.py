@@ -72,7 +72,7 @@ def collect(ctx: StageContext, site: Site, embed: Embedded, represent: Represent
                                       implies=plan.words.implies, fragments=plan.fragments,
                                       model_dir=relevance_model(cfg), embed=ctx.embedder.encode,
                                       rewards=steering(ctx.demand.rewards if ctx.demand else None, cfg.reward.steer),
-                                      owned=owned_slugs(ctx.store))
+                                      owned=owned_slugs(ctx.store), evidence_items=embed.evidence_items(items))
     ctx.counters.update({f"collect_{k}": v for k, v in stats.items() if isinstance(v, (int, float))})
     ctx.record_dropped("topic", ((d.topic, d.reason, d.detail, "") for d in [*plan.unfiled, *dropped]))
     by_text = {t.text: v for t, v in zip(topics, vectors)}

@@ -110,6 +110,11 @@ def _print_summary(result, cfg: Config) -> None:
         console.print(f"collections: {c['collections']}; texts embedded {c.get('texts_embedded', 0)}, "
                       f"cached {c.get('texts_cached', 0)}; index {c.get('index_backend')} "
                       f"{'rebuilt' if c.get('index_rebuilt') else 'reused'}")
+    if "images_encoded" in c and not c.get("geo_reused"):
+        trained = f"encoder trained ({c['image_encoder_trained']} steps); " if c.get("image_encoder_trained") else ""
+        console.print(f"images ({cfg.embed.image_encoder}): {trained}encoded {c['images_encoded']}, cached "
+                      f"{c.get('images_cached', 0)}; {c.get('items_weak_text', 0)} items with weak text placed by "
+                      "their images")
     lr = result.link_report or {}
     if lr.get("pagerank_after"):
         def dist(d: dict) -> str:
@@ -417,7 +422,7 @@ def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, s
 @main.group()
 def train() -> None:
     """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA; `sitegen train teacher` the
-    cross-encoder relevance teacher."""
+    cross-encoder relevance teacher; `sitegen train image` the catalog image encoder."""
 
 
 @train.command(name="vlm")
@@ -461,6 +466,7 @@ def train_vlm(config_path, overrides, train_jsonl, out_dir, model, epochs, lr, b
 if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules below import this one by name
     sys.modules.setdefault("sitegen.cli.main", sys.modules[__name__])
 
+from sitegen.cli import images as _images  # noqa: E402,F401  (sitegen train image, sitegen eval images)
 from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
 from sitegen.cli import signals as _signals  # noqa: E402,F401  (sitegen signals import / show)

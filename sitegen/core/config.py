@@ -139,6 +139,10 @@ class EmbedSection:
     model: str = "all-MiniLM-L6-v2"  # the packaged default, or a local sentence-transformers folder
     batch_size: int = field(default=128, metadata=_check(_positive, "must be > 0"))
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    # images in the text space (sitegen.engines.image): "none", "catalog" (an encoder trained on the catalog's own
+    # image-text pairs, `sitegen train image`), or a local CLIP-style folder (open_clip or transformers)
+    image_encoder: str = "none"
+    image_weight: float = field(default=0.3, metadata=_check(_unit, "must be between 0 and 1"))  # fusion weight
 
 
 @dataclass
@@ -399,6 +403,12 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
+    if isinstance(cfg.embed.image_encoder, str):
+        from sitegen.engines.image import encoder_problem
+
+        problem = encoder_problem(cfg.embed.image_encoder, cfg.root)
+        if problem:
+            errors.append(f"embed.image_encoder: {problem}")
     _check_redirects(cfg.lifecycle.redirects, errors)
     from sitegen.demand.trends.settings import settings_problems as trends_problems
 

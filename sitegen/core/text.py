@@ -32,6 +32,31 @@ def item_text(item: Item) -> str:
     return " . ".join(p for p in parts if p)
 
 
+# A title that is a camera's or a scanner's file name, not words: "IMG_1234", "DSC_0001.jpg", "PXL_20230101_1",
+# "Screenshot 2024-01-02 at 10.15.00", "scan0003", "P1010001", "1234.png", "image (3)", "untitled-2".
+_FILE_NAME_TITLE = re.compile(
+    r"^(?:(?:img|image|dsc[nf]?|dcim|pxl|photo|pic|picture|screenshot|scan|untitled|gopr|mvimg|vid|p)"
+    r"[\s_\-]*[\(\[]?[\d][\d\s_\-.:at]*[\)\]]?|[\d][\d\s_\-.]*)"
+    r"(?:\.(?:jpe?g|png|gif|webp|heic|tiff?|bmp|raw|cr2|nef|dng))?$", re.IGNORECASE)
+_EXTENSION = re.compile(r"\.(?:jpe?g|png|gif|webp|heic|tiff?|bmp|raw|cr2|nef|dng)$", re.IGNORECASE)
+
+
+def file_name_title(title: str) -> bool:
+    """True for an empty title or one that looks like a file name ("IMG_1234", "DSC_0001.jpg", "1234.png")."""
+    t = " ".join(title.split())
+    return not t or bool(_FILE_NAME_TITLE.match(t)) or (bool(_EXTENSION.search(t)) and " " not in t)
+
+
+def weak_text(item: Item) -> bool:
+    """True when an item has no text worth embedding: its title is empty or a file name, and it has no
+    description, keywords, category or attribute other than a colour (the pixel colours the build adds to
+    items whose catalog names none are not text about the item). Such items are placed by their image when
+    an image encoder is on (``embed.image_encoder``)."""
+    if not file_name_title(item.title) or item.description.strip() or item.keywords or item.category.strip():
+        return False
+    return all(is_colour_key(k) or not v.strip() for k, v in item.attributes)
+
+
 def is_colour_key(name: str) -> bool:
     """True for an attribute that names a colour: "colour", "Color", "base_colour", "colours" ..."""
     low = name.lower()
