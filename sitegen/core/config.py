@@ -198,9 +198,9 @@ class TwoTowerSection:
     """The VASE two-tower annotation ranker (``sitegen train two-tower``; sitegen.learn.twotower)."""
 
     epochs: int = field(default=12, metadata=POSITIVE)
-    lr: float = field(default=1e-3, metadata=POSITIVE)
+    lr: float = field(default=3e-4, metadata=POSITIVE)
     batch_size: int = field(default=256, metadata=POSITIVE)
-    dropout: float = field(default=0.1, metadata=_check(lambda v: 0.0 <= v < 1.0, "must be >= 0 and < 1"))
+    dropout: float = field(default=0.0, metadata=_check(lambda v: 0.0 <= v < 1.0, "must be >= 0 and < 1"))
     margin: float = field(default=0.95, metadata=_check(lambda v: 0.0 < v <= 2.0, "must be > 0 and <= 2"))
     hard_negatives: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))  # their share
     holdout: float = field(default=0.1, metadata=_check(lambda v: 0.0 <= v < 1.0, "must be >= 0 and < 1"))

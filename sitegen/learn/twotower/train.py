@@ -21,6 +21,8 @@ from sitegen.learn.twotower.model import HIDDEN, ITEM_DIM, OUT, QUERY_DIM, TwoTo
 from sitegen.learn.twotower.pairs import TrainingPairs
 
 Progress = Callable[[int, int, float], None] | None
+MINED = 10  # hard negatives mined per item from the model's own ranking, each epoch after the first
+_MINE_BLOCK = 2048
 
 
 @dataclass
@@ -82,6 +84,28 @@ def best_threshold(pos: np.ndarray, neg: np.ndarray) -> float:
     return float(grid[best].mean())
 
 
+def mine(net, items_t, queries_t, pairs: TrainingPairs, items: np.ndarray, device: str,
+         k: int = MINED) -> np.ndarray:
+    """(len(items), k) int64: each item's ``k`` best-scored queries under the current towers that it is not
+    known relevant to (-1 pads), for the items given (repeats share one search)."""
+    import torch
+
+    unique, back = np.unique(items, return_inverse=True)
+    with torch.no_grad():
+        v = net.query(queries_t)
+        out = np.full((len(unique), k), -1, np.int64)
+        wide = min(k * 4, v.shape[0])
+        for start in range(0, len(unique), _MINE_BLOCK):
+            rows = unique[start:start + _MINE_BLOCK]
+            sims = net.item(items_t[torch.from_numpy(rows).to(device)]) @ v.T
+            top = torch.topk(sims, wide, dim=1).indices.cpu().numpy()
+            ok = ~pairs.is_known(np.repeat(rows, wide), top.ravel()).reshape(top.shape)
+            for r in range(len(rows)):
+                got = top[r][ok[r]][:k]
+                out[start + r, :len(got)] = got
+    return out[back]
+
+
 def data_hash(pairs: TrainingPairs) -> str:
     h = hashlib.sha256()
     h.update("\n".join(pairs.corpus.texts).encode())
@@ -91,7 +115,8 @@ def data_hash(pairs: TrainingPairs) -> str:
 
 
 def fit(pairs: TrainingPairs, item_x: np.ndarray, query_x: np.ndarray, settings, *,
-        max_steps: int | None = None, progress: Progress = None) -> TrainResult:
+        max_steps: int | None = None, progress: Progress = None, in_batch: bool = True,
+        mined_share: float = 0.5) -> TrainResult:
     """Train on ``pairs.train`` with ``settings`` (a ``TwoTowerSection``); ``item_x`` / ``query_x``: the towers'
     inputs (``model.item_inputs`` / ``query_inputs``) of every item and of every corpus query."""
     import torch
@@ -119,6 +144,14 @@ def fit(pairs: TrainingPairs, item_x: np.ndarray, query_x: np.ndarray, settings,
             break
         order = rng.permutation(len(train))
         negs = pairs.negatives(train[order, 0], rng)
+        if _epoch and mined_share > 0:  # half the hard draws from what the model now ranks too high
+            net.eval()
+            mined = mine(net, items_t, queries_t, pairs, train[order, 0], device)
+            net.train()
+            swap = (rng.random(len(order)) < settings.hard_negatives * mined_share) & (mined[:, 0] >= 0)
+            pick = rng.integers(0, mined.shape[1], int(swap.sum()))
+            got = mined[np.flatnonzero(swap), pick]
+            negs[np.flatnonzero(swap)[got >= 0]] = got[got >= 0]
         epoch_losses = []
         for start in range(0, len(order), bs):
             if step >= total:
@@ -128,9 +161,15 @@ def fit(pairs: TrainingPairs, item_x: np.ndarray, query_x: np.ndarray, settings,
             p = torch.from_numpy(train[rows, 1]).to(device)
             n = torch.from_numpy(negs[start:start + bs]).to(device)
             u = net.item(items_t[i])
-            s_pos = (u * net.query(queries_t[p])).sum(-1)
+            vp = net.query(queries_t[p])
+            s_pos = (u * vp).sum(-1)
             s_neg = (u * net.query(queries_t[n])).sum(-1)
             loss = torch.clamp(settings.margin - s_pos + s_neg, min=0.0).mean()
+            if in_batch:  # every other positive query of the batch is a negative too, unless known relevant
+                ok = ~pairs.is_known(np.repeat(train[rows, 0], len(rows)), np.tile(train[rows, 1], len(rows)))
+                mask = torch.from_numpy(ok.reshape(len(rows), len(rows))).to(device)
+                hinge = torch.clamp(settings.margin - s_pos[:, None] + u @ vp.T, min=0.0)
+                loss = loss + (hinge * mask).sum() / mask.sum().clamp(min=1)
             opt.zero_grad()
             loss.backward()
             opt.step()
