@@ -422,7 +422,8 @@ def train_data(config_path, overrides, exports, out_dir, top_n, holdout, seed, s
 @main.group()
 def train() -> None:
     """Train models: `sitegen train vlm` fine-tunes a Qwen2-VL model with LoRA; `sitegen train teacher` the
-    cross-encoder relevance teacher; `sitegen train image` the catalog image encoder."""
+    cross-encoder relevance teacher; `sitegen train image` the catalog image encoder; `sitegen train two-tower`
+    the annotation ranker."""
 
 
 @train.command(name="vlm")
@@ -473,10 +474,12 @@ from sitegen.cli import signals as _signals  # noqa: E402,F401  (sitegen signals
 from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
 from sitegen.cli import simulate as _simulate  # noqa: E402,F401  (sitegen simulate)
 from sitegen.cli import trends as _trends  # noqa: E402,F401  (sitegen trends ...)
+from sitegen.cli import twotower as _twotower  # noqa: E402,F401  (attaches `sitegen train two-tower`)
 
 from sitegen.cli.relevance import eval_relevance  # noqa: E402  (sitegen eval relevance)
 
 eval_.add_command(eval_relevance)
+eval_.add_command(_twotower.eval_annotations)
 
 if __name__ == "__main__":  # pragma: no cover
     # run as a script (python -m sitegen.cli.main): the command modules above attach to the imported module

@@ -15,6 +15,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "annotator": {
         "similarity": "sitegen.distribute.stage:similarity_annotator",
+        "two_tower": "sitegen.distribute.twotower:two_tower_annotator",
     },
     "runner": {
         "local": "sitegen.pipeline.runner:LocalRunner",

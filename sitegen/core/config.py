@@ -198,6 +198,22 @@ class LinkSection:
 
 
 @dataclass
+class TwoTowerSection:
+    """The VASE two-tower annotation ranker (``sitegen train two-tower``; sitegen.learn.twotower)."""
+
+    epochs: int = field(default=12, metadata=POSITIVE)
+    lr: float = field(default=3e-4, metadata=POSITIVE)
+    batch_size: int = field(default=256, metadata=POSITIVE)
+    dropout: float = field(default=0.0, metadata=_check(lambda v: 0.0 <= v < 1.0, "must be >= 0 and < 1"))
+    margin: float = field(default=0.95, metadata=_check(lambda v: 0.0 < v <= 2.0, "must be > 0 and <= 2"))
+    hard_negatives: float = field(default=0.5, metadata=_check(_unit, "must be between 0 and 1"))  # their share
+    holdout: float = field(default=0.1, metadata=_check(lambda v: 0.0 <= v < 1.0, "must be >= 0 and < 1"))
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    model: str = ".sitegen/models/two-tower"  # the trained model's folder
+
+
+@dataclass
 class VlmSection:
     backend: Literal["transformers", "vllm", "openai"] = "transformers"
     model: str = ""  # local model folder (transformers / vllm) or model name (openai)
@@ -288,6 +304,7 @@ class Config:
     collect: CollectSection = field(default_factory=CollectSection)
     relevance: RelevanceSection = field(default_factory=RelevanceSection)
     link: LinkSection = field(default_factory=LinkSection)
+    two_tower: TwoTowerSection = field(default_factory=TwoTowerSection)
     vlm: VlmSection = field(default_factory=VlmSection)
     runner: RunnerSection = field(default_factory=RunnerSection)
     signals: SignalsSection = field(default_factory=SignalsSection)

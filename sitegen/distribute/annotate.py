@@ -65,6 +65,16 @@ def annotate(items: Sequence[Item], collections: Sequence[Collection], item_vect
     collections, page_of = with_aliases(collections)
     cands = _candidates(items, collections, np.asarray(item_vectors, np.float32), topic_vectors_by_slug,
                         collect or CollectSection(), implies, fragments, model_dir, embed)
+    return choose(items, collections, page_of, cands, cfg, mix)
+
+
+def choose(items: Sequence[Item], collections: Sequence[Collection], page_of: np.ndarray,
+           cands: list[list[tuple[int, float]]], cfg: LinkSection,
+           mix: dict[str, float]) -> dict[str, tuple[str, ...]]:
+    """Each item's annotations from its candidates (``[(target index, quality)]`` best first; quality >=
+    ``_RELEVANT`` = relevant; targets and ``page_of`` from ``with_aliases``): the relevant ones up to
+    ``annotations_max``, others only to reach ``annotations_min``, one page at most ``PER_PAGE`` times, then
+    the query mix balanced. Shared by every annotator that ranks candidates."""
     cat_of = np.array([QUERY_CATEGORIES.index(c.category) for c in collections])
     lo, hi = cfg.annotations_min, cfg.annotations_max
     selected: list[list[int]] = []  # positions into each item's candidate list (sorted best first)

@@ -40,11 +40,11 @@ def similarity_annotator(items: Sequence[Item], collections: Sequence[Collection
                     embed=embed)
 
 
-def _takes_embed(fn) -> bool:
+def _takes(fn, name: str) -> bool:
     import inspect
 
     try:
-        return "embed" in inspect.signature(fn).parameters
+        return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
 
@@ -53,9 +53,17 @@ def annotate(ctx: StageContext, site: Site, embed: Embedded, collect: Collected)
     from sitegen.core import registry
 
     annotator = registry.get("annotator", ctx.cfg.link.annotator)
-    extra = {"embed": ctx.embedder.encode} if _takes_embed(annotator) else {}  # the site's embedder, if wanted
+    # what an annotator may ask for by name: the site's embedder, the embed stage's output, the store
+    offered = {"embed": ctx.embedder.encode, "embedded": embed, "store": ctx.store}
+    extra = {k: v for k, v in offered.items() if _takes(annotator, k)}
     return Annotated(annotator(site.items, collect.collections, embed.item_vectors, collect.topic_vectors, ctx.cfg,
                                **extra))
+
+
+def annotator_models(cfg) -> list:
+    """The relevance student's folder (see ``scorer_models``), and the two-tower's when it annotates."""
+    two_tower = [cfg.path(cfg.two_tower.model)] if cfg.link.annotator == "two_tower" else []
+    return [*scorer_models(cfg), *two_tower]
 
 
 def link(ctx: StageContext, site: Site, collect: Collected, annotate: Annotated) -> Linked:
@@ -85,7 +93,8 @@ def link_site(site: Site, topic_vectors: dict[str, np.ndarray], cfg, rewards=Non
 
 
 ANNOTATE = Stage("annotate", annotate, inputs=("site", "embed", "collect"), output=Annotated,
-                 settings=("link", "represent.mix", "collect"), data_files=lexicon_files, models=scorer_models,
+                 settings=("link", "represent.mix", "collect", "two_tower.model"), data_files=lexicon_files,
+                 models=annotator_models,
                  plugins=lambda cfg: [("annotator", cfg.link.annotator), *scorer_choice(cfg)],
                  doc="items -> their best 3-5 collections in the 30 / 30 / 40 mix")
 LINK = Stage("link", link, inputs=("site", "collect", "annotate"), output=Linked,
