@@ -134,3 +134,19 @@ def test_a_live_page_without_impressions_since_the_signals_covered_it_is_unseen(
     table = reward_table(store, cfg())
     assert table.unseen == frozenset({"/quiet/"})  # /a/ has data, /new/ was not live through any covered day
     assert table.value == pytest.approx(table.pages["/a/"].reward * 100)  # the average page's expected clicks
+
+
+def test_a_querys_searches_and_the_best_placed_pages_rate(store):
+    def row(page, clicks, impressions, position, query="tshirts online", day="2026-05-31"):
+        return SignalRow(date=day, source="gsc-api", dimension="query_page", query=query, page=page,
+                         clicks=clicks, impressions=impressions, position=position)
+
+    add(store, [row("/a/", 30, 100, 1.0), row("/b/", 5, 100, 4.0), row("/c/", 0, 40, 9.0),  # 100 searches
+                row("/a/", 3, 10, 2.0, query="red"), row("/d/", 4, 10, 1.0, query="red"),
+                SignalRow("2026-05-31", "gsc", "query", query="blue", clicks=1, impressions=30)])
+    table = reward_table(store, cfg(prior=0.0))
+    q = table.queries["tshirts online"]
+    assert q.impressions == pytest.approx(240) and q.searches == pytest.approx(100)  # not once per page shown
+    assert table.queries["red"].searches == pytest.approx(10)
+    assert table.queries["blue"].searches == pytest.approx(30)  # a query-only row counts its impressions
+    assert table.top == pytest.approx((30 + 4) / (100 + 10))  # the best-placed page of each query, pooled

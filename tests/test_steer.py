@@ -59,6 +59,19 @@ def test_ratio_is_expected_clicks_so_volume_counts_and_an_unseen_page_has_none()
     assert steer.ratio(t, "new topic", "") == 1.0  # no data: the average page's chance
 
 
+def test_a_topic_without_a_page_is_priced_by_its_querys_searches():
+    pages = {"/topic/casual-tshirts/": Reward("/topic/casual-tshirts/", 0.1, 1000, 100)}
+    queries = {"tshirts online": Reward("tshirts online", 0.02, 5000, 100, searches=1000),  # shown, rarely clicked
+               "rare": Reward("rare", 0.5, 10, 5, searches=10)}
+    t = RewardTable(pages=pages, queries=queries, average=0.05, top=0.3)
+    assert t.value == pytest.approx(100)
+    assert steer.ratio(t, "tshirts online") == pytest.approx(1000 * 0.3 / 100)  # a page of its own: 300 clicks
+    assert steer.ratio(t, "rare") == pytest.approx(5 / 100)  # what it brings already is more than 10 x 0.3
+    assert steer.ratio(t, "casual tshirts", "/topic/casual-tshirts/") == pytest.approx(1.0)  # the page's own
+    assert steer.ratio(RewardTable(pages=pages, queries=queries, average=0.05), "tshirts online") == \
+        pytest.approx(1.0)  # no best-placed rate known: what the query brings (100 clicks)
+
+
 def test_moves_and_gained_lost():
     assert steer.moves(["a", "b", "c"], ["b", "a", "c"]) == [("b", 2, 1), ("a", 1, 2)]
     assert steer.moves(["a", "b"], ["a", "c"]) == [("c", 0, 2), ("b", 2, 0)]

@@ -296,6 +296,7 @@ class Reward:
     sessions: float = 0.0
     engaged: float = 0.0  # engaged sessions (GA4)
     measure: Literal["ctr", "engagement"] = "ctr"
+    searches: float = 0.0  # a query's: the searches that showed the site (its most-shown page's impressions)
 
     @property
     def value(self) -> float:
@@ -308,13 +309,16 @@ class RewardTable:
     """Rewards of the pages and queries that have data; everything else gets ``average`` (Query Reward: a topic
     with no data still gets exposure). ``unseen``: live pages that had the chance to earn impressions (created
     before the newest day imported) and earned none in the window: zero demand, not missing data. ``value``:
-    the expected clicks (exposure x reward, ``Reward.value``) of the average page with data."""
+    the expected clicks (exposure x reward, ``Reward.value``) of the average page with data. ``top``: the pooled
+    rate at which a query's best-placed page turned its impressions into clicks - what a page made for a query
+    can expect from the query's searches."""
 
     pages: dict[str, Reward] = field(default_factory=dict)
     queries: dict[str, Reward] = field(default_factory=dict)
     average: float = 0.0
     unseen: frozenset[str] = frozenset()
     value: float = 0.0  # 0 = the mean over ``pages`` (over ``queries`` when no page has data)
+    top: float = 0.0  # the reward of a query's best-placed page (pooled; 0 = unknown)
 
     def __post_init__(self) -> None:
         if self.value <= 0:

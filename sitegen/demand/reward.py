@@ -23,6 +23,12 @@ data (sum of x / sum of n). ``RewardTable.average`` is the pooled rate of the ta
 average page ranks like a page with twice the average CTR. Queries are measured by CTR (exports have no
 sessions per query) and smoothed the same way, on the table's scale. When no page has data, the average is the
 pooled CTR of the queries. Rewards are clipped to [0, 1].
+
+A query's *searches* are the searches that showed the site: in query x page data the impressions of the page
+shown most for it (every search counts one impression for each page it showed, so the query's impressions
+summed over its pages count a search once per page), else its impressions. ``RewardTable.top`` is the pooled
+CTR of each query's best-placed page: what a page that becomes a query's first result can expect of its
+searches (``sitegen.demand.steer`` prices a topic without a page of its own by it).
 """
 
 from __future__ import annotations
@@ -93,6 +99,23 @@ def decayed_sums(store, cfg, by: str, window: tuple[str, str]) -> dict[str, Sums
     return out
 
 
+def decayed_best(store, cfg, window: tuple[str, str]) -> dict[str, Sums]:
+    """Per query key, decayed over ``window``: ``sessions`` holds its searches (the impressions of its
+    most-shown page), ``clicks`` / ``impressions`` those of its best-placed page (``Signals.best_results``)."""
+    first, end = window
+    out: dict[str, Sums] = {}
+    for key, start, stop, searches, clicks, impressions in store.signals.best_results(first, end):
+        w = period_weight(start, stop, end, cfg.reward.window_days, float(cfg.reward.half_life_days))
+        name = query_key(key)
+        if w <= 0.0 or not name:
+            continue
+        s = out.setdefault(name, Sums())
+        s.sessions += w * searches
+        s.clicks += w * clicks
+        s.impressions += w * impressions
+    return out
+
+
 def _pooled(values, num: str, den: str) -> float | None:
     n = sum(getattr(v, den) for v in values)
     return sum(getattr(v, num) for v in values) / n if n > 0 else None
@@ -141,11 +164,15 @@ def reward_table(store, cfg, today: str | None = None) -> RewardTable:
         else:
             continue
         out_pages[path] = Reward(path, value, v.impressions, v.clicks, v.sessions, v.engaged, own)  # type: ignore[arg-type]
+    best = decayed_best(store, cfg, window)
     out_queries: dict[str, Reward] = {}
     for key, v in sorted(queries.items()):
         value = on_scale(_smooth(v.clicks, v.impressions, prior, avg_ctr or 0.0), "ctr", avg_ctr or 0.0)
-        out_queries[key] = Reward(key, value, v.impressions, v.clicks, 0.0, 0.0, "ctr")
-    return RewardTable(out_pages, out_queries, _clip(average), unseen_pages(store, window, out_pages))
+        searches = best[key].sessions if key in best else v.impressions
+        out_queries[key] = Reward(key, value, v.impressions, v.clicks, 0.0, 0.0, "ctr", min(searches, v.impressions))
+    top = _pooled(best.values(), "clicks", "impressions")
+    top = on_scale(top, "ctr", avg_ctr or 0.0) if top is not None else 0.0
+    return RewardTable(out_pages, out_queries, _clip(average), unseen_pages(store, window, out_pages), top=top)
 
 
 def unseen_pages(store, window: tuple[str, str], pages) -> frozenset[str]:

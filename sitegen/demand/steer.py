@@ -2,13 +2,14 @@
 
 A topic's *reward ratio* is the clicks its page can be expected to earn over those of the average page with
 data: its page's exposure x reward (``Reward.value``: impressions x the smoothed engagement rate, i.e. the
-decayed clicks the page earned) over ``RewardTable.value``; for a topic without a page, its query's (the
-searchers who typed it and the rate they clicked at); 1 for a topic with no data, so it still gets its
-chance (Query Reward's average); 0 for a page that was live through days the signals cover and earned no
-impression (``RewardTable.unseen``: no demand, not missing data). The rate alone would rank a page that ten
-searchers clicked at 50 % above the page that earns a thousand clicks at 10 %; within a page budget the slot
-is worth its clicks. Wherever the build ranks topics or pages by strength, steering ranks them by strength
-x ratio instead:
+decayed clicks the page earned) over ``RewardTable.value``. For a topic without a page, what a page of its own
+can expect of its query: the searches that showed the site x the rate at which a query's best-placed page is
+clicked (``RewardTable.top``), or the clicks the query already brings when that is more. 1 for a topic with no
+data, so it still gets its chance (Query Reward's average); 0 for a page that was live through days the
+signals cover and earned no impression (``RewardTable.unseen``: no demand, not missing data). The rate alone
+would rank a page that ten searchers clicked at 50 % above the page that earns a thousand clicks at 10 %;
+within a page budget the slot is worth its clicks. Wherever the build ranks topics or pages by strength,
+steering ranks them by strength x ratio instead:
 
 - collect: which viable topics get pages within ``collect.max_collections`` (and which of two duplicates keeps
   the page): a topic whose reward is below average loses its slot to a no-data topic of the same strength;
@@ -48,12 +49,15 @@ def ratio(rewards: RewardTable, topic: str, path: str = "") -> float:
     if path and path in rewards.unseen:
         return 0.0
     r = rewards.pages.get(path) if path else None
-    if r is None:
-        from sitegen.core.text import query_key
+    if r is not None:
+        return r.value / rewards.value
+    from sitegen.core.text import query_key
 
-        text = normalise(topic)
-        r = rewards.queries.get(text) or rewards.queries.get(query_key(text))
-    return 1.0 if r is None else r.value / rewards.value
+    text = normalise(topic)
+    r = rewards.queries.get(text) or rewards.queries.get(query_key(text))
+    if r is None:
+        return 1.0
+    return max(r.value, r.searches * rewards.top) / rewards.value
 
 
 def steered(strength: float, reward_ratio: float) -> float:

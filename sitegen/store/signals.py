@@ -100,6 +100,19 @@ class Signals(Repository):
             f"WHERE {column} <> '' AND date >= ? AND start <= ? GROUP BY {column}, start, date "
             f"ORDER BY {column}, start, date", [since, until])]
 
+    def best_results(self, since: str, until: str) -> list[tuple]:
+        """(query, start, date, searches, clicks, impressions) per query and day / period meeting ``since`` ..
+        ``until``, from the rows that have both a query and a page (query x page exports): ``searches`` is the
+        most impressions any one page had for the query (every search that showed the site counts one
+        impression for each page it showed, so the most-shown page saw them all), summed over countries and
+        devices; ``clicks`` and ``impressions`` are those of the query's best-placed page (lowest position)."""
+        return [(q, s, d, float(n), float(c), float(i)) for q, s, d, n, c, i in self.db.rows(
+            "SELECT query, start, date, sum(most), sum(best_clicks), sum(best_impressions) FROM ("
+            "SELECT query, start, date, max(impressions) AS most, arg_min(clicks, (position, page)) AS best_clicks, "
+            "arg_min(impressions, (position, page)) AS best_impressions FROM signals WHERE query <> '' AND page <> '' "
+            "AND date >= ? AND start <= ? GROUP BY query, start, date, country, device) "
+            "GROUP BY query, start, date ORDER BY query, start, date", [since, until])]
+
     def totals(self) -> list[tuple]:
         """(source, dimension, rows, clicks, impressions, sessions, engaged, first day, last day) per source
         and dimension."""
