@@ -122,3 +122,21 @@ def test_console_topics_reach_the_example_sites_collections(example_site_copy):
         found = pages.get(text) or lines.get(text)
         assert found is not None and found.hub == "Animals", (text, sorted(pages)[:20])
     assert ("hci direct", "no_items", "console: no item has hci + direct") in dropped
+
+
+def test_a_topic_proposed_by_two_sources_keeps_the_first_ones_text_and_the_heaviest_weight():
+    from sitegen.core import registry
+    from sitegen.core.models import Topic
+
+    registry.register("topic_source", "test-few", lambda request: [Topic("Red Dresses", "description", "Dresses",
+                                                                         ("1",), 1.0)])
+    try:
+        req = request(DemandTopic("red dresses", "console", 35.0), DemandTopic("blue mugs", "console", 3.0))
+        topics, _ = gather_topics(req, ["test-few", "console"])
+        assert [(t.text, t.source_items, t.weight) for t in topics] == [
+            ("Red Dresses", ("1",), 3.0),  # three items hold "red dress"; the first source proposed it once
+            ("blue mugs", ("4",), 1.0)]
+        topics, _ = gather_topics(request(DemandTopic("red dresses", "console", 35.0)), ["console", "test-few"])
+        assert [(t.text, t.weight) for t in topics] == [("red dresses", 3.0)]  # a lighter one changes nothing
+    finally:
+        registry.unregister("topic_source", "test-few")

@@ -132,3 +132,16 @@ def test_cover_places_unshown_relevant_items_instead_of_items_shown_twice():
     for k in kept:
         shown[k.members] += 1
     assert shown.max() == 1 and (shown > 0).sum() == 20
+
+
+def test_two_topics_searchers_typed_are_told_apart_by_their_shown_items_only():
+    a = cand(0, range(0, 40))  # shows 0..9
+    b = cand(1, [*range(0, 30), *range(40, 50)])  # relevant: 30 of A's 40 (Jaccard 0.6)
+    kept, _ = gate([a, b], topics("tshirts", "tshirts online"))
+    assert [k.cand.pos for k in kept] == [0] and kept[0].aliases == [(1, "duplicate", 0.6)]
+    kept, _ = gate([a, b], topics("tshirts", "tshirts online"), searched=frozenset({0, 1}))
+    assert [k.cand.pos for k in kept] == [0, 1]
+    shown = [set(k.members.tolist()) for k in kept]
+    assert len(shown[0] & shown[1]) / len(shown[0] | shown[1]) < 0.5  # the second page shows other items
+    kept, _ = gate([a, b], topics("tshirts", "tshirts online"), searched=frozenset({1}))
+    assert [k.cand.pos for k in kept] == [0]  # one typed topic against a page nobody typed: as before

@@ -70,6 +70,8 @@ def test_a_topic_without_a_page_is_priced_by_its_querys_searches():
     assert steer.ratio(t, "casual tshirts", "/topic/casual-tshirts/") == pytest.approx(1.0)  # the page's own
     assert steer.ratio(RewardTable(pages=pages, queries=queries, average=0.05), "tshirts online") == \
         pytest.approx(1.0)  # no best-placed rate known: what the query brings (100 clicks)
+    assert steer.searched(t, "Tshirts  online!") and steer.searched(t, "rare")
+    assert not steer.searched(t, "casual tshirts")  # a page's topic that no searcher typed as such
 
 
 def test_moves_and_gained_lost():

@@ -377,11 +377,12 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
     # 5. strongest first: heavier topics, then more relevant items; steered by rewards, weight x reward ratio
     item_hubs = [hub_of(it) for it in items]
 
-    def gate(weight: Callable[[Candidate], float]):
+    def gate(weight: Callable[[Candidate], float], typed: frozenset[int] = frozenset()):
         ordered = sorted(viable, key=lambda c: (-weight(c), -len(c.passing), c.pos))
         kept_viable, merged = _merge(ordered, topics, topic_vectors)
         kept, gated = apply_gates(kept_viable, topics, analysed, item_hubs, threshold=cfg.duplicate_jaccard,
-                                  max_items=cfg.max_items, max_collections=cfg.max_collections)
+                                  max_items=cfg.max_items, max_collections=cfg.max_collections,
+                                  searched=frozenset(n for n, c in enumerate(kept_viable) if c.pos in typed))
         return kept, merged + gated
 
     steering: dict = {}
@@ -392,7 +393,8 @@ def collect(topics: Sequence[Topic], topic_vectors: np.ndarray, items: Sequence[
         ratios = {c.pos: steer.ratio(rewards, topics[c.pos].text, _owned_path(book, topics[c.pos].text))
                   for c in viable}
         plain, _ = gate(lambda c: topics[c.pos].weight)
-        kept, gated = gate(lambda c: steer.steered(topics[c.pos].weight, ratios[c.pos]))
+        typed = frozenset(c.pos for c in viable if steer.searched(rewards, topics[c.pos].text))
+        kept, gated = gate(lambda c: steer.steered(topics[c.pos].weight, ratios[c.pos]), typed)
         steering = _steering_report(plain, kept, gated, topics, ratios)
     dropped.extend(gated)
 

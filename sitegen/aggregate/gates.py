@@ -9,6 +9,9 @@ words without its purpose or style clause: "skirt for college" -> "skirts", "gre
    ``collect.duplicate_jaccard`` is an alias of the base's page (reason ``same_as_base``);
 2. *duplicate*: a topic whose relevant (passing) items, or the items its page would show, overlap those of a
    page already kept with Jaccard >= ``collect.duplicate_jaccard`` is an alias of that page (``duplicate``).
+   Two topics that searchers typed (each query has searches in the imported signals: "tshirts online" and
+   "casual tshirts") are two demands, however much the catalog items relevant to them overlap, so between
+   them only the shown items count: each gets its page when its page can show other items;
    The shown items are chosen first as ``select`` does (the best half by score, then items no stronger page
    shows yet); when only the shown sets overlap too much, the page is chosen again without the items of the
    pages it overlaps, before it is given up. So no two published pages share that much of their items;
@@ -60,6 +63,7 @@ class Kept:
     hub: str = ""
     aliases: list[tuple[int, AliasReason, float]] = field(default_factory=list)  # (topic pos, reason, Jaccard)
     alias_items: dict[int, Candidate] = field(default_factory=dict)  # topic pos -> its relevant items
+    index: int = -1  # its index into the viable topics
 
 
 def _style_words() -> frozenset[str]:
@@ -201,10 +205,12 @@ def _worst(overlap: dict[int, float]) -> tuple[int | None, float]:
 
 def apply_gates(viable: Sequence[Candidate], topics: Sequence[Topic],
                 analysed: Sequence[tuple[tuple[str, ...], tuple[str, ...]]], item_hubs: Sequence[str], *,
-                threshold: float, max_items: int, max_collections: int = 0
-                ) -> tuple[list[Kept], list[DroppedTopic]]:
+                threshold: float, max_items: int, max_collections: int = 0,
+                searched: frozenset[int] = frozenset()) -> tuple[list[Kept], list[DroppedTopic]]:
     """``viable`` strongest first -> (kept pages with their aliases, shown items and hub; dropped topics).
-    ``item_hubs[i]`` is the hub of item ``i``; ``threshold`` is ``collect.duplicate_jaccard``."""
+    ``item_hubs[i]`` is the hub of item ``i``; ``threshold`` is ``collect.duplicate_jaccard``. ``searched``:
+    the indices into ``viable`` of topics that searchers typed (their query has searches in the signals);
+    two of them are told apart by the items their pages show only (see the module docstring)."""
     bases = find_bases(viable, topics, analysed)
     order = processing_order(len(viable), bases)
     kept: list[Kept] = []
@@ -227,7 +233,10 @@ def apply_gates(viable: Sequence[Candidate], topics: Sequence[Topic],
             if jac >= threshold:
                 alias(n, page_of[base], "same_as_base", jac)
                 continue
-        k, jac = _worst(overlaps.jaccard(cand.passing, 0))
+        passing = overlaps.jaccard(cand.passing, 0)
+        if n in searched:  # searchers ask for both: only the shown items may not repeat
+            passing = {k: j for k, j in passing.items() if kept[k].index not in searched}
+        k, jac = _worst(passing)
         if k is not None and jac >= threshold:
             alias(n, k, "duplicate", jac)
             continue
@@ -248,7 +257,7 @@ def apply_gates(viable: Sequence[Candidate], topics: Sequence[Topic],
         shown[members] += 1
         overlaps.add(cand.passing, members)
         page_of[n] = len(kept)
-        kept.append(Kept(cand, members, scores))
+        kept.append(Kept(cand, members, scores, index=n))
     cover(kept, shown, max_items)
     for page in kept:
         page.hub = file_under(page.members, item_hubs, topics[page.cand.pos].hub)

@@ -1,7 +1,8 @@
 """Topic sources: where the topics that may become collections come from.
 
 A topic source is registered under the extension point ``topic_source`` and chosen by name in
-``collect.topic_sources`` (in order; the first source that proposes a topic keeps it). It is called with a
+``collect.topic_sources`` (in order; the first source that proposes a topic keeps it, with the heaviest weight
+any source gives it). It is called with a
 ``TopicRequest`` and returns ``Topic``s whose ``hub`` names one of the catalog's categories (the hubs).
 The built-in ``queries`` source turns the items' predicted queries into topics; ``console``
 (``sitegen.demand.console``) the queries searchers used (``request.demand.topics`` of source ``console``). A source
@@ -14,7 +15,7 @@ one naming only colours ("Black", "Check black") as ``facet``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from sitegen.core.models import Demand, DroppedTopic, Item, Query, Topic
@@ -60,7 +61,9 @@ def topic_gate(fragments: Any, words: Any) -> Callable[[str], tuple[str, str] | 
 def gather_topics(request: TopicRequest, sources: Sequence[str],
                   gate: Callable[[str], tuple[str, str] | None] | None = None
                   ) -> tuple[list[Topic], list[DroppedTopic]]:
-    """The topics of every named source, de-duplicated by their normalised text (first source wins); ``gate``
+    """The topics of every named source, de-duplicated by their normalised text (the first source's text, hub
+    and items; the heaviest weight any source gives: "watches" proposed by three items and typed by searchers
+    who find a hundred watches in the catalog weighs a hundred); ``gate``
     (``topic_gate``) drops the topics that may not have a page, with its reason."""
     from sitegen.aggregate.collect import topic_key
     from sitegen.core import registry
@@ -68,13 +71,18 @@ def gather_topics(request: TopicRequest, sources: Sequence[str],
     topics: list[Topic] = []
     dropped: list[DroppedTopic] = []
     seen: set[str] = set()
+    at: dict[str, int] = {}  # key -> position in topics
     for name in sources:
         before = len(request.dropped)
         proposed = registry.get("topic_source", name)(request)
         dropped.extend(request.dropped[before:])
         for topic in proposed:
             key = topic_key(topic.text)
-            if not key or key in seen:
+            if not key:
+                continue
+            if key in seen:
+                if key in at and topic.weight > topics[at[key]].weight:  # the strongest evidence counts
+                    topics[at[key]] = replace(topics[at[key]], weight=topic.weight)
                 continue
             if topic.hub not in request.hubs:
                 dropped.append(DroppedTopic(topic.text, "unknown_hub", f"{name}: no category {topic.hub!r}"))
@@ -84,5 +92,6 @@ def gather_topics(request: TopicRequest, sources: Sequence[str],
             if gated is not None:
                 dropped.append(DroppedTopic(topic.text, *gated))
                 continue
+            at[key] = len(topics)
             topics.append(topic)
     return topics, dropped

@@ -13,6 +13,8 @@ steering ranks them by strength x ratio instead:
 
 - collect: which viable topics get pages within ``collect.max_collections`` (and which of two duplicates keeps
   the page): a topic whose reward is below average loses its slot to a no-data topic of the same strength;
+  two topics that searchers typed (``searched``) are told apart by the items their pages show, not by the
+  overlap of their relevant items;
 - link: the order of collections within each hub page, the hub slots and featured collections of the home
   page, and the related-collection slots (among a collection's near neighbours, similarity × ratio).
 
@@ -58,6 +60,16 @@ def ratio(rewards: RewardTable, topic: str, path: str = "") -> float:
     if r is None:
         return 1.0
     return max(r.value, r.searches * rewards.top) / rewards.value
+
+
+def searched(rewards: RewardTable, topic: str) -> bool:
+    """Whether searchers typed the topic: its query has searches in the table (a demand of its own, which the
+    duplicate gate keeps apart from another typed topic whose relevant items overlap, ``aggregate.gates``)."""
+    from sitegen.core.text import query_key
+
+    text = normalise(topic)
+    r = rewards.queries.get(text) or rewards.queries.get(query_key(text))
+    return r is not None and max(r.searches, r.impressions) > 0
 
 
 def steered(strength: float, reward_ratio: float) -> float:
