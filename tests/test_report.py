@@ -284,3 +284,33 @@ def test_report_shows_the_reward_table_what_rewards_changed_and_the_page_lifecyc
     # no data: the section says so
     path, doc = write(tmp_path / "empty", [])
     assert "No reward data" in doc.plain and "created, refreshed and retired no page" in doc.plain
+
+
+def test_report_draws_the_last_simulation_of_both_arms(tmp_path):
+    cfg = Config(root=tmp_path)
+    store, run = fill_store(cfg.store_path)
+    world = {"rounds": 2, "seed": 0, "searches": 1000, "page_budget": 40}
+    with store:
+        store.simulations.record("no-feedback", "2026-01-01T00:00:00Z", {**world, "feedback": False},
+                                 [{"round": 1, "week": "2018-06-04", "clicks": 100},
+                                  {"round": 2, "week": "2018-06-11", "clicks": 110}])
+        store.simulations.record("feedback", "2026-01-02T00:00:00Z", {**world, "feedback": True},
+                                 [{"round": 1, "week": "2018-06-04", "clicks": 100},
+                                  {"round": 2, "week": "2018-06-11", "clicks": 143}])
+        store.simulations.record("feedback", "2026-01-03T00:00:00Z", {**world, "feedback": True},  # replaces
+                                 [{"round": 1, "week": "2018-06-04", "clicks": 100},
+                                  {"round": 2, "week": "2018-06-11", "clicks": 154}])
+        path = write_report(report_dir(cfg), cfg, store, run, [], summary=SUMMARY, link_report=LINKS)
+    html = path.read_text(encoding="utf-8")
+    text = Doc(html).plain
+    assert "Simulated demand loop" in text and "1.40×" in text  # 154 / 110
+    assert "2 2018-06-11 154 110" in text and "round 2: 143 clicks" not in html
+    assert html.count("<polyline") == 2 and "feedback, round 2: 154 clicks" in html
+    with Store(cfg.store_path) as s:  # a world with other settings is not compared with
+        s.simulations.record("no-feedback", "2026-01-04T00:00:00Z", {**world, "seed": 1, "feedback": False},
+                             [{"round": 1, "week": "2018-06-04", "clicks": 90}])
+        path = write_report(report_dir(cfg), cfg, s, run, [], summary=SUMMARY, link_report=LINKS)
+    html = path.read_text(encoding="utf-8")
+    assert html.count("<polyline") == 1 and "×</b>" not in html
+    path, doc = write(tmp_path / "none", [])
+    assert "Simulated demand loop" not in doc.plain

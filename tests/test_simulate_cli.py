@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from sitegen.cli.main import main
+from sitegen.store.db import Store
 from sitegen.cli.simulate import format_rounds
 from sitegen.learn.simulate.curve import curve_svg
 
@@ -53,7 +54,10 @@ def test_two_rounds_without_feedback_print_the_json_shape(tmp_path):
     saved = json.loads((work / "no-feedback.json").read_text())
     assert saved["rounds"] == out["rounds"] and saved["settings"]["seed"] == 0
     assert (work / "curve.svg").read_text().startswith("<svg") and (work / "world" / "intents.csv").is_file()
-    assert not (site / "build").exists() and not (site / ".sitegen" / "site.duckdb").exists()  # the site's own
+    assert not (site / "build").exists()  # the site's own output is never touched
+    with Store(site / ".sitegen" / "site.duckdb") as store:  # its store keeps the run, for its build report
+        assert store.simulations.arms()["no-feedback"]["rounds"][-1]["clicks"] == last
+        assert store.runs.last() is None  # nothing was built with it
     doubled = {"rounds": [{**out["rounds"][-1], "clicks": 2 * last}]}
     table = format_rounds(out, {"no-feedback": out, "feedback": doubled})
     assert "feedback: off" in table and table.splitlines()[1].split() == ["round", "week", "searches", "impressions",

@@ -210,11 +210,36 @@ def _demand(store: Store, run_id: int, link_report: dict | None) -> dict:
     for row in (reward.get("table") or {}).get("rows", ()):  # a page with data may be retired since
         row["topic"] = row["topic"] or known.get(row["page"], "")
         row["retired"] = row["page"] in gone
-    return {"reward": reward,
+    return {"reward": reward, "simulation": _simulation(store),
             "lifecycle": {"groups": [{"event": k, "label": label, "count": len(events[k]), "rows": events[k]}
                                      for k, label in EVENT_LABELS.items() if events.get(k)],
                           "retired": retired, "retired_301": sum(1 for r in retired if r["status"] == 301),
                           "retired_410": sum(1 for r in retired if r["status"] == 410)}}
+
+
+def _simulation(store: Store) -> dict:
+    """The last ``sitegen simulate`` run of this site (``store.simulations``): its arms' clicks per round side by
+    side, the last round's ratio and the curve (an SVG); empty when none was run."""
+    from sitegen.learn.simulate.curve import comparable, curve_svg
+
+    saved = store.simulations.arms()
+    if not saved:
+        return {}
+    arm = max(saved, key=lambda a: (saved[a]["finished"], a))  # the newest run, with the arm it compares with
+    arms = dict(sorted(comparable(saved, arm).items()))
+    by_round: dict[int, dict] = defaultdict(dict)
+    for name, data in arms.items():
+        for r in data["rounds"]:
+            by_round[int(r["round"])][name] = r
+    rows = [{"round": n, "week": next(iter(v.values())).get("week", ""),
+             **{name: v.get(name, {}).get("clicks") for name in arms}} for n, v in sorted(by_round.items())]
+    last = rows[-1] if rows else {}
+    fb, nf = last.get("feedback"), last.get("no-feedback")
+    settings = arms[arm]["settings"]
+    return {"arms": list(arms), "rows": rows, "ratio": round(fb / nf, 3) if fb and nf else None,
+            "svg": curve_svg(arms), "finished": arms[arm]["finished"],
+            "settings": {k: settings.get(k) for k in ("rounds", "seed", "searches", "intents", "page_budget",
+                                                       "competitors", "dataset", "items") if settings.get(k)}}
 
 
 def _findings(findings: list[Finding]) -> dict:

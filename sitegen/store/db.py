@@ -3,7 +3,7 @@
 :class:`Store` opens the file (behind an exclusive lock file) and exposes one repository per owner of state
 as a typed attribute: ``store.runs``, ``store.items``, ``store.slugs``, ``store.pages``, ``store.media``,
 ``store.embeddings``, ``store.geo``, ``store.cache``, ``store.judgments``, ``store.signals``,
-``store.lifecycle``, ``store.trends``. All SQL lives in this package. Each owner migrates its own tables (see ``repository.py``);
+``store.lifecycle``, ``store.trends``, ``store.simulations``. All SQL lives in this package. Each owner migrates its own tables (see ``repository.py``);
 the durable ones are backed up after each successful build (``backup.py``) and ``sitegen store restore`` loads
 them back into a fresh store.
 """
@@ -27,6 +27,7 @@ from sitegen.store.pages import Pages
 from sitegen.store.repository import Repository, migrate, owner_versions, retire_legacy_version
 from sitegen.store.runs import Runs
 from sitegen.store.signals import Signals
+from sitegen.store.simulations import Simulations
 from sitegen.store.slugs import Slugs
 from sitegen.store.trends import TrendMemory
 
@@ -58,6 +59,7 @@ class Store:
             self.cache = self.repo(Caches)
             self.judgments = self.repo(Judgments)
             self.signals = self.repo(Signals)
+            self.simulations = self.repo(Simulations)
             self.lifecycle = self.repo(Lifecycle)
             self.trends = self.repo(TrendMemory)
         except duckdb.Error as exc:  # the header was readable, the tables are not

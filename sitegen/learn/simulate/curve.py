@@ -18,7 +18,12 @@ COLOURS = {"feedback": "#1565c0", "no-feedback": "#9e9e9e"}
 
 def comparable_arms(work_dir: Path, arm: str) -> dict[str, dict]:
     """The saved arms of ``work_dir`` that share ``arm``'s world settings (``arm`` first)."""
-    arms = load_arms(work_dir)
+    return comparable(load_arms(work_dir), arm)
+
+
+def comparable(arms: dict[str, dict], arm: str) -> dict[str, dict]:
+    """Of ``arms`` (arm -> {"settings", "rounds", ...}), ``arm`` and those with its world settings (every
+    setting but ``feedback``), ``arm`` first; empty when ``arm`` is not there."""
     if arm not in arms:
         return {}
     world = dict(arms[arm].get("settings", {}))

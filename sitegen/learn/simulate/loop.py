@@ -13,6 +13,9 @@ week's first day, ``trends.timespan`` up to the day before, proposals auto-appro
 is imported, trends are off (``trends.source = ""``), rewards do not steer (``reward.steer = false``) and
 nothing is retired for its reward (``lifecycle.reward_floor = 0``): the site stays the catalog's.
 
+Each arm's rounds are also recorded in the site's own store (``store.simulations``, the configuration's
+``build.store``), where the site's build report finds them and draws the curve of both arms.
+
 Week r starts ``start + 7 (r - 1)`` days. The hidden demand is drawn once, from the catalog's items as the
 first build publishes them, so both arms with the same seed face the same searchers.
 """
@@ -190,7 +193,16 @@ def run_simulation(cfg: Config, settings: SimulationSettings, work_dir: Path, *,
     out = {"rounds": rounds, "feedback": settings.feedback}
     (work_dir / f"{settings.arm}.json").write_text(json.dumps({**out, "settings": asdict(settings)}, indent=2),
                                                    encoding="utf-8")
+    with Store(cfg.store_path) as store:  # the site's own store: its build report draws the curve
+        store.simulations.record(settings.arm, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                 asdict(settings), [_curve_row(r) for r in rounds])
     return out
+
+
+def _curve_row(r: dict) -> dict:
+    """What the report keeps of a round."""
+    return {k: r[k] for k in ("round", "week", "searches", "impressions", "clicks", "ctr", "pages", "collections")
+            if k in r}
 
 
 def _report(report) -> dict:
