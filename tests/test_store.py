@@ -261,13 +261,14 @@ def test_backup_holds_the_durable_tables_only(tmp_path):
     trends = {t: 0 for t in TrendMemory.DURABLE}
     assert filled(path)["tables"] == {"builds": 1, "items": 1, "slugs": 1, "pages": 1, "changes": 1, "judgments": 0,
                                       "signal_imports": 0, "signals": 0,
-                                      "lifecycle_live": 0, "lifecycle_retired": 0, "lifecycle_events": 0, "simulation_arms": 0,
-                                      **trends}
+                                      "lifecycle_live": 0, "lifecycle_retired": 0, "lifecycle_events": 0,
+                                      "simulation_arms": 0, **trends}
     folder = tmp_path / ".sitegen" / "backup"
     assert sorted(f.name for f in folder.iterdir()) == sorted([
         "builds.parquet", "changes.parquet", "items.parquet", "judgments.parquet", "lifecycle_events.parquet",
         "lifecycle_live.parquet", "lifecycle_retired.parquet", "manifest.json", "pages.parquet",
-        "signal_imports.parquet", "signals.parquet", "simulation_arms.parquet", "slugs.parquet", *(f"{t}.parquet" for t in trends)])
+        "signal_imports.parquet", "signals.parquet", "simulation_arms.parquet",
+        "slugs.parquet", *(f"{t}.parquet" for t in trends)])
     assert filled(path)["tables"]["builds"] == 2  # a second backup replaces the first; nothing is left beside it
     assert sorted(f.name for f in folder.parent.iterdir()) == ["backup", "site.duckdb", "site.duckdb.lock"]
 
