@@ -35,7 +35,7 @@ def eval_geo(config_path, overrides, dataset, n_items, seed, queries, min_suppor
     from sitegen.store.db import Store
 
     parent = click.get_current_context().parent
-    work = Path((parent.params.get("work_dir") if parent else None) or Path(".sitegen") / "eval")
+    work = Path((parent.params.get("work_dir") if parent else None) or Path(".sitegen") / "eval").resolve()
     cfg = _load(config_path, overrides) if Path(config_path).exists() or overrides or dataset is None else None
     with _progress(enabled=True) as factory:
         if dataset is not None:

@@ -31,7 +31,7 @@ _BLOCKS = frozenset({"p", "li", "dt", "dd", "div", "section", "article", "header
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP = frozenset({"script", "style", "template", "noscript"})
 _CELLS = frozenset({"td", "th"})
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[A-Z0-9\"'\u201c\u2018(])")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d\u2019)]))\s+(?=[A-Z0-9\"'\u201c\u2018(])")
 
 
 @dataclass(frozen=True)
