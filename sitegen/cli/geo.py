@@ -45,7 +45,8 @@ def eval_geo(config_path, overrides, dataset, n_items, seed, queries, min_suppor
             if not (Path(dataset) / "catalog.csv").is_file():
                 raise click.ClickException(f"--dataset: {dataset}/catalog.csv not found")
             cfg, _truth, _usages = fashion_config(Path(dataset), n_items=n_items, seed=seed, cfg=cfg, work_dir=work)
-            cfg = replace(cfg, build=replace(cfg.build, output=str(cfg.store_path.parent / "site")))
+            site_dir = work / f"site-{n_items}-seed{seed}"  # beside its store: one site per subset
+            cfg = replace(cfg, build=replace(cfg.build, output=str(site_dir)))
             items = build_site(cfg, check=False, progress=factory).site.items
         else:
             from sitegen.pipeline.gather import gather_site
