@@ -476,8 +476,10 @@ from sitegen.cli import simulate as _simulate  # noqa: E402,F401  (sitegen simul
 from sitegen.cli import trends as _trends  # noqa: E402,F401  (sitegen trends ...)
 from sitegen.cli import twotower as _twotower  # noqa: E402,F401  (attaches `sitegen train two-tower`)
 
+from sitegen.cli.geo import eval_geo  # noqa: E402  (sitegen eval geo)
 from sitegen.cli.relevance import eval_relevance  # noqa: E402  (sitegen eval relevance)
 
+eval_.add_command(eval_geo)
 eval_.add_command(eval_relevance)
 eval_.add_command(_twotower.eval_annotations)
 

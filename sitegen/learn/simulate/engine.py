@@ -45,7 +45,7 @@ import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -59,6 +59,21 @@ DENSE_ITEMS = 24
 DENSE_CHARS = 700
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+
+
+class Indexable(Protocol):
+    """What ``SearchEngine`` ranks: a unique ``path`` (the id a ``Hit`` names), the text BM25 reads, the text
+    the dense ranking embeds and the heading the reranking compares with the query. ``PageDoc`` is one; the
+    passages of ``sitegen eval geo`` (``sitegen.learn.geo.passages.Passage``) are another."""
+
+    @property
+    def path(self) -> str: ...
+
+    def bm25_text(self) -> str: ...
+
+    def dense_text(self) -> str: ...
+
+    def heading(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -287,9 +302,10 @@ def terms(text: str, stop: frozenset[str]) -> list[str]:
 # -- ranking ---------------------------------------------------------------------------------------------------
 
 class SearchEngine:
-    """BM25 + dense retrieval over ``docs``, fused by reciprocal rank (see the module docstring)."""
+    """BM25 + dense retrieval over ``docs`` (pages, or anything ``Indexable``), fused by reciprocal rank (see
+    the module docstring)."""
 
-    def __init__(self, docs: Sequence[PageDoc], embed: Embed):
+    def __init__(self, docs: Sequence[Indexable], embed: Embed):
         import bm25s
 
         self.docs = list(docs)
