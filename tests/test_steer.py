@@ -70,6 +70,14 @@ def test_a_topic_without_a_page_is_priced_by_its_querys_searches():
     assert steer.ratio(t, "casual tshirts", "/topic/casual-tshirts/") == pytest.approx(1.0)  # the page's own
     assert steer.ratio(RewardTable(pages=pages, queries=queries, average=0.05), "tshirts online") == \
         pytest.approx(1.0)  # no best-placed rate known: what the query brings (100 clicks)
+    t2 = RewardTable(pages={**pages, "/topic/tshirts-online/": Reward("/topic/tshirts-online/", 0.05, 400, 20)},
+                     queries=queries, average=0.05, top=0.3, unseen=frozenset({"/topic/rare/"}))
+    assert t2.value == pytest.approx(60)
+    # a page that earned 20 clicks is still worth what its query's searches promise: the rival without a page
+    # is priced the same way, so neither takes the other's slot only because it has no page yet
+    assert steer.ratio(t2, "tshirts online", "/topic/tshirts-online/") == pytest.approx(300 / 60)
+    assert steer.ratio(t2, "rare", "/topic/rare/") == pytest.approx(5 / 60)  # unseen, but searchers type it
+    assert steer.ratio(t2, "quiet", "/topic/rare/") == 0.0  # unseen, and nobody typed it
     assert steer.searched(t, "Tshirts  online!") and steer.searched(t, "rare")
     assert not steer.searched(t, "casual tshirts")  # a page's topic that no searcher typed as such
 

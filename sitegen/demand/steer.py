@@ -1,14 +1,17 @@
 """Query-reward steering: how the rewards of the last weeks shape the next build (Pinterest's Query Reward).
 
 A topic's *reward ratio* is the clicks its page can be expected to earn over those of the average page with
-data: its page's exposure x reward (``Reward.value``: impressions x the smoothed engagement rate, i.e. the
-decayed clicks the page earned) over ``RewardTable.value``. For a topic without a page, what a page of its own
-can expect of its query: the searches that showed the site x the rate at which a query's best-placed page is
-clicked (``RewardTable.top``), or the clicks the query already brings when that is more. 1 for a topic with no
-data, so it still gets its chance (Query Reward's average); 0 for a page that was live through days the
-signals cover and earned no impression (``RewardTable.unseen``: no demand, not missing data). The rate alone
-would rank a page that ten searchers clicked at 50 % above the page that earns a thousand clicks at 10 %;
-within a page budget the slot is worth its clicks. Wherever the build ranks topics or pages by strength,
+data, ``RewardTable.value``. A topic's expected clicks are the most of: its page's exposure x reward
+(``Reward.value``: impressions x the smoothed engagement rate, i.e. the decayed clicks the page earned); what a
+page of its own can expect of its query, the searches that showed the site x the rate at which a query's
+best-placed page is clicked (``RewardTable.top``); and, for a topic without a page, the clicks its query
+already brings. Pricing a topic with a page and one without by the same demand keeps near-duplicates from
+trading places each week ("casual tshirts" against "tshirts men casual": the page that had the slot earns less
+than its rival's estimate, loses it, and the rival's page then earns less than the first one's estimate). 1 for
+a topic with no data, so it still gets its chance (Query Reward's average); 0 for a page that was live through
+days the signals cover and earned no impression, its query no search (``RewardTable.unseen``: no demand, not
+missing data). The rate alone would rank a page that ten searchers clicked at 50 % above the page that earns a
+thousand clicks at 10 %; within a page budget the slot is worth its clicks. Wherever the build ranks topics or pages by strength,
 steering ranks them by strength x ratio instead:
 
 - collect: which viable topics get pages within ``collect.max_collections`` (and which of two duplicates keeps
@@ -48,18 +51,19 @@ def ratio(rewards: RewardTable, topic: str, path: str = "") -> float:
     ``core.text.normalise``."""
     if rewards.average <= 0 or rewards.value <= 0:
         return 1.0
-    if path and path in rewards.unseen:
-        return 0.0
-    r = rewards.pages.get(path) if path else None
-    if r is not None:
-        return r.value / rewards.value
     from sitegen.core.text import query_key
 
     text = normalise(topic)
-    r = rewards.queries.get(text) or rewards.queries.get(query_key(text))
-    if r is None:
+    q = rewards.queries.get(text) or rewards.queries.get(query_key(text))
+    demand = q.searches * rewards.top if q is not None else 0.0  # what a page of its own can expect
+    page = rewards.pages.get(path) if path else None
+    if page is not None:
+        return max(page.value, demand) / rewards.value
+    if path and path in rewards.unseen and demand <= 0:
+        return 0.0
+    if q is None:
         return 1.0
-    return max(r.value, r.searches * rewards.top) / rewards.value
+    return max(q.value, demand) / rewards.value
 
 
 def searched(rewards: RewardTable, topic: str) -> bool:
