@@ -549,6 +549,7 @@ if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules b
 from sitegen.cli import images as _images  # noqa: E402,F401  (sitegen train image, sitegen eval images)
 from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
+from sitegen.cli import new as _new  # noqa: E402,F401  (sitegen new)
 from sitegen.cli import signals as _signals  # noqa: E402,F401  (sitegen signals import / show)
 from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
 from sitegen.cli import simulate as _simulate  # noqa: E402,F401  (sitegen simulate)
