@@ -166,7 +166,7 @@ def test_clean_build_is_ready_to_publish(tmp_path):
 def test_sitemap_listing_is_capped_for_big_sites(tmp_path):
     path, doc = write(tmp_path, [], n_pages=SITEMAP_ROWS + 50)
     table = path.read_text().split('id="sitemap-table"')[1].split("</table>")[0]
-    assert table.count("<tr>") == SITEMAP_ROWS + 1  # + the header row
+    assert table.count("<tr") == SITEMAP_ROWS + 1  # + the header row
     assert f"Showing the first {SITEMAP_ROWS:,} of {SITEMAP_ROWS + 49:,} URLs" in doc.plain
     assert "/sitemap.xml" in doc.links
 

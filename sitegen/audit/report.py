@@ -7,7 +7,9 @@ opened from disk, the inline script points them at the built files instead.
 
 One static page (Jinja2, autoescaped, inline CSS; readable without JavaScript; one tiny inline script filters
 the sitemap table and, from disk, rewrites the site links): the verdict, overview counts and stage timings, what
-changed since the previous build, the sitemap listing, rejected items, dropped queries and topics, the
+changed since the previous build, the sitemaps (every file the index names, read back from the built
+folder: a table per file, in ``sitemaps/<file>.html`` beside ``index.html``, and one listing of their URLs,
+each sortable and filterable by type, lastmod and image count without XSLT), rejected items, dropped queries and topics, the
 collection quality gates (aliases, re-filed collections), topics by query category, link equity (PageRank
 histogram and the weakest pages as server-side SVG), the relevance judgments (grades per source and rater, the
 raters' agreement as quadratic-weighted kappa), the demand loop (the reward table, what query rewards changed,
@@ -28,11 +30,12 @@ from markupsafe import Markup, escape
 
 from sitegen.core import urls
 from sitegen.audit.check import SEVERITY_ORDER, Finding, counts
+from sitegen.audit.sitemaps import SitemapFile, read_sitemaps
 from sitegen.core.config import Config
 from sitegen.publish.render import packaged_templates
 from sitegen.store.db import Store
 
-SITEMAP_ROWS = 5_000
+SITEMAP_ROWS = 5_000  # URLs in the report's own listing; each sitemap's page lists all of its own (≤ 50,000)
 TABLE_ROWS = 500
 CHANGE_ROWS = 200
 EXAMPLES = 5
@@ -250,9 +253,38 @@ def _findings(findings: list[Finding]) -> dict:
     return {"counts": counts(findings), "by_code": codes, "rows": findings, "total": len(findings)}
 
 
+def sitemap_page_name(file_name: str) -> str:
+    """Where the HTML view of a sitemap is written, relative to the report folder."""
+    return f"sitemaps/{file_name.removesuffix('.xml')}.html"
+
+
+def _sitemap_rows(files: list[SitemapFile], pages: list) -> list[dict]:
+    known = {path: (kind, title) for path, kind, title, *_ in pages}
+    rows = []
+    for f in files:
+        if f.kind != "urlset":
+            continue
+        for e in f.entries:
+            kind, title = known.get(e.path, ("", ""))
+            rows.append({"url": e.loc, "path": e.path, "kind": kind or "unknown", "lastmod": e.lastmod,
+                         "images": e.images, "title": title, "sitemap": f.name})
+    return rows
+
+
+def _sitemap_files(files: list[SitemapFile]) -> list[dict]:
+    out = []
+    for f in files:
+        first, last = f.lastmod_range()
+        out.append({"name": f.name, "kind": f.kind, "error": f.error, "entries": len(f.entries),
+                    "images": f.images, "lastmod_first": first, "lastmod_last": last,
+                    "view": sitemap_page_name(f.name)})
+    return out
+
+
 def report_context(cfg: Config, store: Store, run_id: int, findings: list[Finding], *, summary: dict,
-                   link_report: dict | None) -> dict:
-    """Everything the template shows, as plain data (also written as report.json)."""
+                   link_report: dict | None, sitemap_files: list[SitemapFile] | None = None) -> dict:
+    """Everything the template shows, as plain data (also written as report.json). ``sitemap_files``: the
+    published sitemaps read back (``audit.sitemaps``); without them the listing comes from the store."""
     base = cfg.site.base_url
     pages = store.pages.listing()  # (path, kind, title, lastmod, images, in_sitemap)
     kinds = Counter(kind for _, kind, *_ in pages)
@@ -260,9 +292,14 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
     by_kind = {k: by_kind[k] for k in sorted(by_kind, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER
                                                                       else 99, k))}
     listed = [row for row in pages if row[5]]
-    sitemap = [{"url": urls.absolute(base, path), "path": path, "kind": kind, "lastmod": lastmod,
-                "images": int(n_images), "title": title}
-               for path, kind, title, lastmod, n_images, _ in listed[:SITEMAP_ROWS]]
+    if sitemap_files:
+        all_rows = _sitemap_rows(sitemap_files, pages)
+        total, sitemap = len(all_rows), all_rows[:SITEMAP_ROWS]
+    else:
+        total = len(listed)
+        sitemap = [{"url": urls.absolute(base, path), "path": path, "kind": kind, "lastmod": lastmod,
+                    "images": int(n_images), "title": title, "sitemap": ""}
+                   for path, kind, title, lastmod, n_images, _ in listed[:SITEMAP_ROWS]]
     rejections = store.runs.rejections(run_id)
     rejected_by_reason = Counter(r.reason for r in rejections) or Counter(summary.get("rejected_by_reason") or {})
     stages = [{"name": s.get("name", "?"), "seconds": float(s.get("seconds", 0)), "detail": s.get("detail", ""),
@@ -294,8 +331,11 @@ def report_context(cfg: Config, store: Store, run_id: int, findings: list[Findin
                     "warnings": f["counts"]["warning"], "info": f["counts"]["info"]},
         "overview": overview, "stages": stages, "counters": summary.get("counters") or {},
         "warnings": summary.get("warnings") or [],
-        "sitemap": {"rows": sitemap, "total": len(listed), "capped": len(listed) > SITEMAP_ROWS,
-                    "index_url": urls.absolute(base, "/sitemap.xml")},
+        "sitemap": {"rows": sitemap, "total": total, "capped": total > SITEMAP_ROWS,
+                    "index_url": urls.absolute(base, "/sitemap.xml"),
+                    "kinds": sorted({r["kind"] for r in sitemap}, key=lambda k: (KIND_ORDER.index(k)
+                                                                                 if k in KIND_ORDER else 99, k)),
+                    "files": _sitemap_files(sitemap_files or [])},
         "changes": _changes(store, run_id, {a["was"]: a["href"] for a in gates["aliases"]}),
         "rejections": {"by_reason": rejected_by_reason.most_common(), "total": len(rejections),
                        "rows": [asdict(r) for r in rejections]},
@@ -313,12 +353,15 @@ def _json_default(o):
 
 
 def write_report(folder: Path, cfg: Config, store: Store, run_id: int, findings: list[Finding], *,
-                 summary: dict, link_report: dict | None) -> Path:
-    """Write ``folder/index.html`` and ``folder/report.json`` (each replaced in one step); returns the HTML
-    file. ``folder`` is normally ``report_dir(cfg)``."""
+                 summary: dict, link_report: dict | None, site_dir: Path | None = None) -> Path:
+    """Write ``folder/index.html``, ``folder/report.json`` and an HTML view of each sitemap of the built site
+    in ``site_dir`` (default ``build.output``) under ``folder/sitemaps/`` (each file replaced in one step);
+    returns the HTML file. ``folder`` is normally ``report_dir(cfg)``."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    ctx = report_context(cfg, store, run_id, findings, summary=summary, link_report=link_report)
+    files = read_sitemaps(Path(site_dir) if site_dir is not None else Path(cfg.output_dir), cfg.site.base_url)
+    ctx = report_context(cfg, store, run_id, findings, summary=summary, link_report=link_report,
+                         sitemap_files=files)
     scores = ctx.pop("_pagerank")
     weakest = ctx["links"]["weakest"]
     env = Environment(loader=FileSystemLoader(str(packaged_templates())), autoescape=select_autoescape(["html"]),
@@ -335,7 +378,38 @@ def write_report(folder: Path, cfg: Config, store: Store, run_id: int, findings:
     _replace(folder / "report.json", data)
     target = folder / "index.html"
     _replace(target, html)
+    if files:
+        _write_sitemap_pages(env, folder, cfg, ctx, files, store.pages.listing())
     return target
+
+
+def _write_sitemap_pages(env, folder: Path, cfg: Config, ctx: dict, files: list[SitemapFile], pages: list) -> None:
+    """One page per sitemap file; pages of sitemaps this build no longer has are removed."""
+    pages_dir = folder / "sitemaps"
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    site_href = Path(os.path.relpath(Path(cfg.output_dir).resolve(), pages_dir.resolve())).as_posix() + "/"
+    by_name = {f.name: f for f in files}
+    template = env.get_template("report_sitemap.html")
+    written = set()
+    for f in files:
+        children = []
+        if f.kind == "index":
+            for e in f.entries:
+                child = by_name.get(e.path.lstrip("/"))
+                children.append({"loc": e.loc, "lastmod": e.lastmod,
+                                 "urls": len(child.entries) if child else None,
+                                 "images": child.images if child else None,
+                                 "view": f"../{sitemap_page_name(child.name)}" if child else ""})
+        rows = _sitemap_rows([f], pages)
+        kinds = sorted({r["kind"] for r in rows}, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else 99, k))
+        html = template.render(f=f, rows=rows, kinds=kinds, children=children, lastmod=f.lastmod_range(),
+                               site=ctx["site"], run_id=ctx["run_id"], site_href=site_href)
+        name = sitemap_page_name(f.name)
+        _replace(folder / name, html)
+        written.add(Path(name).name)
+    for old in pages_dir.glob("*.html"):
+        if old.name not in written:
+            old.unlink()
 
 
 def _replace(path: Path, text: str) -> None:

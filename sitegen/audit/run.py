@@ -24,7 +24,8 @@ def audit_and_report(cfg, store, run_id: int, site_dir: Path, records: list[Page
     errors = [f for f in findings if f.severity == "error"]
     counters["audit_errors"] = len(errors)
     counters["audit_warnings"] = sum(1 for f in findings if f.severity == "warning")
-    write_report(report_dir(cfg), cfg, store, run_id, findings, summary=summary(), link_report=link_report)
+    write_report(report_dir(cfg), cfg, store, run_id, findings, summary=summary(), link_report=link_report,
+                 site_dir=site_dir)
     if strict and errors:
         raise StrictError(f"the audit found {len(errors)} error(s) (--strict); first: "
                           f"{errors[0].page}: {errors[0].message}")

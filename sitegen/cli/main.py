@@ -176,32 +176,111 @@ def _print_summary(result, cfg: Config) -> None:
 @click.option("--host", default=None, help="Interface to listen on (serve.host; default 127.0.0.1).")
 @click.option("-p", "--port", type=int, default=None, help="Port (serve.port; default 8000; 0 picks a free one).")
 @click.option("--build", "build_first", is_flag=True, help="Build the site first.")
-def serve(config_path, overrides, host, port, build_first) -> None:
+@click.option("--watch", is_flag=True,
+              help="Build first, then rebuild when content, the catalog, templates or site.toml change, and reload "
+                   "the open pages (the reload script is added by the preview server only, never to build/).")
+def serve(config_path, overrides, host, port, build_first, watch) -> None:
     """Preview the built site in a browser (local only by default), with the review report at /_report/ and
     the review app (grade topic-item pairs) at /_review/."""
     from sitegen.audit.report import report_dir
     from sitegen.cli.serve import make_server
 
-    cfg = _load(config_path, overrides, {"serve.host": host, "serve.port": port})
-    if build_first:
-        _print_summary(_build(cfg, strict=False, check=None, quiet=False), cfg)
+    extra = {"serve.host": host, "serve.port": port}
+    cfg = _load(config_path, overrides, extra)
     root = cfg.output_dir
+    if build_first or watch:
+        try:
+            _print_summary(_build(cfg, strict=False, check=None, quiet=False), cfg)
+        except click.ClickException as exc:
+            if not (watch and (root / "index.html").is_file()):
+                raise
+            click.secho(f"build failed: {_one_line(exc.format_message())}; serving the last good build", fg="red")
     if not (root / "index.html").is_file():
         raise click.ClickException(f"{root} has no index.html: run `sitegen build` first (or use --build)")
+    live = None
+    if watch:
+        from sitegen.cli.live import LiveReload
+
+        live = LiveReload(root)
     try:
         server = make_server(root, cfg.serve.host, cfg.serve.port, quiet=False, report_dir=report_dir(cfg),
-                             cfg=cfg)
+                             cfg=cfg, live=live)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {cfg.serve.host}:{cfg.serve.port}: {exc.strerror}") from exc
     base = f"http://{cfg.serve.host}:{server.server_address[1]}"
     click.echo(f"Serving {root} at {base}/  (Ctrl+C to stop)\nreview report: {base}/_report/  "
                f"relevance review: {base}/_review/")
     try:
-        server.serve_forever()
+        if live is None:
+            server.serve_forever()
+        else:
+            import threading
+
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            _watch(cfg, Path(config_path), overrides, extra, live)
     except KeyboardInterrupt:
         click.echo("stopped")
     finally:
+        if live is not None:
+            server.shutdown()
         server.server_close()
+
+
+def _one_line(message: str) -> str:
+    """A message of several lines (a config error lists each problem) as one line."""
+    out = ""
+    for part in (p.strip(" -") for p in message.splitlines()):
+        if part:
+            out += (part if not out else (" " if out.endswith(":") else "; ") + part)
+    return out
+
+
+def _watch(cfg: Config, config_file: Path, overrides: tuple[str, ...], extra: dict, live) -> None:
+    """Rebuild on every (debounced) change of the sources, one line each; a failed rebuild keeps the last
+    good build served and its error shown on the open pages."""
+    from sitegen.cli.watch import Watcher, describe, excluded_dirs, watched_roots
+
+    root = cfg.output_dir
+    watcher = Watcher(watched_roots(cfg, config_file), excluded_dirs(cfg))
+    shown = ", ".join(_rel(p, cfg.root) for p in watcher.roots if p.exists())
+    click.echo(f"watching {shown} for changes")
+    while True:
+        paths = watcher.wait()
+        what = describe(paths, cfg.root)
+        start = time.monotonic()
+        error, result, new = None, None, cfg
+        try:
+            values = dict(parse_override(o) for o in overrides)
+            values.update({k: v for k, v in extra.items() if v is not None})
+            new = load_config(config_file, values)
+            if new.output_dir != root:
+                raise click.ClickException(f"build.output changed to {new.output_dir}: restart `sitegen serve` "
+                                           "to serve it")
+            result = _build(new, strict=False, check=None, quiet=True)
+        except click.ClickException as exc:
+            error = _one_line(exc.format_message())
+        except Exception as exc:  # noqa: BLE001 - a preview keeps serving whatever a rebuild raised
+            error = _one_line(f"{type(exc).__name__}: {exc}")
+        took = f"{time.monotonic() - start:.1f} s"
+        if error is not None:
+            click.secho(f"rebuild failed after {took} ({what}): {error}; still serving the last good build",
+                        fg="red")
+            live.publish(error)
+            continue
+        s, c = result.summary, result.summary.counters
+        audit = f", {c['audit_errors']} audit error(s)" if "audit_errors" in c else ""
+        warned = f", {len(new.warnings)} config warning(s)" if new.warnings else ""
+        click.echo(f"rebuilt in {took} ({what}): {sum(s.pages_by_kind.values())} pages, {s.pages_written} written"
+                   f"{audit}{warned}")
+        live.publish()
+        watcher.roots, watcher.excluded = watched_roots(new, config_file), excluded_dirs(new)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root.resolve()).as_posix() or "."
+    except ValueError:
+        return str(path)
 
 
 # -- report ------------------------------------------------------------------------------------------------
@@ -470,6 +549,7 @@ if __name__ == "__main__":  # run as `python -m sitegen.cli.main`: the modules b
 from sitegen.cli import images as _images  # noqa: E402,F401  (sitegen train image, sitegen eval images)
 from sitegen.cli import judge as _judge  # noqa: E402,F401  (sitegen judge)
 from sitegen.cli import judgments as _judgments  # noqa: E402,F401  (sitegen judgments ...)
+from sitegen.cli import new as _new  # noqa: E402,F401  (sitegen new)
 from sitegen.cli import signals as _signals  # noqa: E402,F401  (sitegen signals import / show)
 from sitegen.cli import teacher as _teacher  # noqa: E402,F401  (attaches `sitegen train teacher`)
 from sitegen.cli import simulate as _simulate  # noqa: E402,F401  (sitegen simulate)

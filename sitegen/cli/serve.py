@@ -10,11 +10,15 @@ Under load: one daemon thread per connection, a listen backlog of ``BACKLOG`` (a
 the kernel's queue instead of being refused or retried), HTTP/1.1 keep-alive with an idle timeout, and a
 socket timeout on every read and write so a stalled client cannot hold a thread. A request line longer than
 ``MAX_REQUEST_LINE`` gets 414; a path whose segment no file system could hold gets 404.
+
+With live reload (``serve --watch``, ``cli/live.py``) every HTML response gets the reload script and the server
+answers ``/_sitegen/live`` (an event stream) and ``/_sitegen/live.js``; the files on disk are never changed.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import mimetypes
 import os
 import posixpath
@@ -27,6 +31,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sitegen.cli import live as livereload
 from sitegen.cli.review import MAX_BODY, is_review_path
 
 BACKLOG = max(1024, socket.SOMAXCONN)  # the kernel caps it at net.core.somaxconn
@@ -93,8 +98,9 @@ class PreviewHandler(SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a browser reuses a few connections for a page and its images
 
     def __init__(self, *args, root: Path, report_dir: Path | None = None, quiet: bool = True,
-                 timeout: float = IDLE_TIMEOUT, review=None, **kwargs):
+                 timeout: float = IDLE_TIMEOUT, review=None, live: livereload.LiveReload | None = None, **kwargs):
         self.root = root
+        self.live = live  # live reload (serve --watch), or None
         self.report_dir = report_dir
         self.review = review  # a ReviewApp, or None
         self.quiet = quiet
@@ -119,6 +125,8 @@ class PreviewHandler(SimpleHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - http.server API
         if self.review is not None and is_review_path(self.path):
             return self._review("GET")
+        if self.live is not None and urlsplit(self.path).path == livereload.EVENTS_PATH:
+            return self._events()
         return super().do_GET()
 
     def do_HEAD(self):  # noqa: N802 - http.server API
@@ -156,9 +164,42 @@ class PreviewHandler(SimpleHTTPRequestHandler):
         if method != "HEAD":
             self.wfile.write(resp.body)
 
+    # -- live reload (serve --watch) ------------------------------------------------------------------
+    def _events(self) -> None:
+        """A server-sent event stream: the current build at once, then one event per rebuild."""
+        live = self.live
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        state = live.state
+        self.wfile.write(f"retry: {livereload.RETRY_MS}\n\n".encode() + livereload.event(state))
+        self.wfile.flush()
+        while not live.closed:
+            new = live.wait(state.version, livereload.HEARTBEAT)
+            self.wfile.write(livereload.event(new) if new.version != state.version else b": idle\n\n")
+            self.wfile.flush()
+            state = new
+
+    def _live_asset(self):
+        if urlsplit(self.path).path != livereload.SCRIPT_PATH:
+            return self._not_found()
+        body = livereload.SCRIPT.encode("utf-8")
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", CONTENT_TYPES[".js"])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        return io.BytesIO(body)
+
     def send_head(self):  # noqa: D401 - http.server API
         parts = urlsplit(self.path)
         root, path = self.root, parts.path
+        if self.live is not None and path.startswith(livereload.LIVE_PREFIX):
+            return self._live_asset()
         if self.report_dir is not None and (path == REPORT_PREFIX or path.startswith(REPORT_PREFIX + "/")):
             root, path = self.report_dir, path[len(REPORT_PREFIX):]
             if not path:  # /_report -> /_report/
@@ -171,13 +212,19 @@ class PreviewHandler(SimpleHTTPRequestHandler):
             return self._not_found()
         if target.is_dir():
             return self._redirect(parts.path + "/" + (f"?{parts.query}" if parts.query else ""))
-        try:
+        token = self.live.state.token if self.live is not None else None  # before the file: a swap in between
+        try:                                                              # costs one extra reload, never one missed
             f = open(target, "rb")
         except OSError:
             return self._not_found()
         size = os.fstat(f.fileno()).st_size
+        ctype = content_type(target)
+        if token is not None and ctype.startswith("text/html"):
+            with f:
+                f = io.BytesIO(livereload.inject(f.read(), token))
+            size = len(f.getvalue())
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", content_type(target))
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(size))
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
@@ -219,9 +266,15 @@ class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address, handler, *, quiet: bool = True):
+    def __init__(self, address, handler, *, quiet: bool = True, live: livereload.LiveReload | None = None):
         self.quiet = quiet
+        self.live = live
         super().__init__(address, handler)
+
+    def server_close(self):
+        if self.live is not None:
+            self.live.close()  # open event streams end
+        super().server_close()
 
     def handle_error(self, request, client_address):
         """One line per unexpected error (none for a client that went away), instead of a traceback."""
@@ -239,22 +292,24 @@ def content_type(path: Path) -> str:
 
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = True,
-                report_dir: Path | None = None, timeout: float = IDLE_TIMEOUT, cfg=None) -> PreviewServer:
+                report_dir: Path | None = None, timeout: float = IDLE_TIMEOUT, cfg=None,
+                live: livereload.LiveReload | None = None) -> PreviewServer:
     """The preview server for ``root`` (and the review report in ``report_dir`` at /_report/; with the site's
-    ``cfg``, the review app at /_review/)."""
+    ``cfg``, the review app at /_review/; with ``live``, live reload)."""
     review = None
     if cfg is not None:
         from sitegen.cli.review import ReviewApp
 
         review = ReviewApp(cfg)
-    handler = partial(PreviewHandler, root=Path(root), quiet=quiet, timeout=timeout, review=review,
+    handler = partial(PreviewHandler, root=Path(root), quiet=quiet, timeout=timeout, review=review, live=live,
                       report_dir=Path(report_dir) if report_dir is not None else None)
-    return PreviewServer((host, port), handler, quiet=quiet)
+    return PreviewServer((host, port), handler, quiet=quiet, live=live)
 
 
 def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0, *, report_dir: Path | None = None,
-                    timeout: float = IDLE_TIMEOUT, cfg=None) -> tuple[PreviewServer, str]:
+                    timeout: float = IDLE_TIMEOUT, cfg=None,
+                    live: livereload.LiveReload | None = None) -> tuple[PreviewServer, str]:
     """Start a server in a daemon thread (tests, screenshots). Returns the server and its base URL."""
-    server = make_server(root, host, port, report_dir=report_dir, timeout=timeout, cfg=cfg)
+    server = make_server(root, host, port, report_dir=report_dir, timeout=timeout, cfg=cfg, live=live)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"

@@ -9,7 +9,8 @@ Structure (all paths from ``urls.py``):
 - item ``/item/<slug>/``: its collections (annotations: a collection, or an alias line on one, linked at its
   anchor), its hub (breadcrumb and facts), a few sibling items;
 - text page ``/<slug>/``: home.
-Every page also carries the header (home + the largest hubs) and the footer (text pages).
+Every page also carries the header (home, the largest hubs as links, every other hub under "More") and the
+footer (text pages).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from sitegen.core import urls
 from sitegen.core.errors import SlugCollisionError
 from sitegen.core.models import Alias, Collection, Hub, Item, PageKind, Site, TextPage
 
-NAV_HUBS = 8
+NAV_HUBS = 8  # at most this many hubs as header links; every other hub goes under the header's "More" menu
+NAV_CHARS = 64  # ... and only as many as fit this many characters of hub names (one header row at 1280 px)
 SIBLINGS = 6
 
 
@@ -51,6 +53,7 @@ class SitePlan:
     collections: dict[str, Collection] = field(default_factory=dict)
     text_pages: dict[str, TextPage] = field(default_factory=dict)
     aliases: dict[str, tuple[Collection, Alias]] = field(default_factory=dict)  # alias key -> (its page, alias)
+    nav_more: tuple[str, ...] = ()  # the other hubs, by name: the header's "More" menu on every page
 
     def topic(self, key: str) -> str:
         """The topic of a collection slug or an alias key."""
@@ -62,7 +65,7 @@ class SitePlan:
     def links(self, page: PagePlan) -> list[tuple[str, str]]:
         """Every internal link on ``page`` as (target path, role), in page order, duplicates kept."""
         out: list[tuple[str, str]] = [(urls.home_url(), "nav")]
-        out += [(urls.hub_url(h), "nav") for h in self.nav_hubs]
+        out += [(urls.hub_url(h), "nav") for h in self.nav_hubs + self.nav_more]
         out += [(path, "breadcrumb") for _, path in page.breadcrumbs]
         out += [(urls.hub_url(h), "hub") for h in page.hubs]
         out += [(urls.collection_url(c), "collection") for c in page.collections]  # an alias: at its anchor
@@ -87,6 +90,19 @@ def _claim(seen: dict[str, str], path: str, source: str) -> None:
     seen[path] = source
 
 
+def header_hubs(hubs: list[Hub]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every hub is in the header: the largest as links, as many as fit ``NAV_CHARS`` characters of names (at
+    most ``NAV_HUBS``, at least one), and the rest, sorted by name, under "More"."""
+    by_size = sorted(hubs, key=lambda h: (-len(h.item_ids), h.slug))
+    shown: list[Hub] = []
+    for hub in by_size:
+        if shown and (len(shown) == NAV_HUBS or sum(len(h.name) for h in shown) + len(hub.name) > NAV_CHARS):
+            break
+        shown.append(hub)
+    rest = sorted(by_size[len(shown):], key=lambda h: (h.name.casefold(), h.slug))
+    return tuple(h.slug for h in shown), tuple(h.slug for h in rest)
+
+
 def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
     """Lay out every page. Raises SlugCollisionError naming both sources when two pages share a path."""
     items = site.item_by_id()
@@ -94,9 +110,9 @@ def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
     hubs_by_name = {h.name: h for h in site.hubs}
     collections = site.collection_by_slug()
     texts = {p.slug: p for p in site.pages}
-    nav = tuple(h.slug for h in sorted(site.hubs, key=lambda h: (-len(h.item_ids), h.slug))[:NAV_HUBS])
+    nav, more = header_hubs(site.hubs)
     aliases = {urls.alias_key(c.slug, a.anchor): (c, a) for c in site.collections for a in c.aliases}
-    plan = SitePlan([], nav, tuple(sorted(texts)), hubs, items, collections, texts, aliases)
+    plan = SitePlan([], nav, tuple(sorted(texts)), hubs, items, collections, texts, aliases, nav_more=more)
     seen: dict[str, str] = {}
     home_crumb = (("Home", urls.home_url()),)
 

@@ -243,6 +243,7 @@ class Contexts:
                      "language": cfg.site.language, "base_url": self.base + "/",
                      "organization": clean(cfg.site.organization), "logo": logo_url},
             "nav": [{"name": plan.hubs[s].name, "path": urls.hub_url(s)} for s in plan.nav_hubs],
+            "nav_more": [{"name": plan.hubs[s].name, "path": urls.hub_url(s)} for s in plan.nav_more],
             "footer": [{"name": plan.text_pages[s].title, "path": urls.text_page_url(s)} for s in plan.footer],
         }
         self.meta = self._titles_and_descriptions()
