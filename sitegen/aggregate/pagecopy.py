@@ -2,7 +2,7 @@
 from catalog data. No I/O; render turns it into HTML.
 
 - ``profile_catalog``: which of the catalog's columns the copy counts, and in which role: the category, colours
-  (a colour column, or the pixel colours the build adds), an audience (a gender / audience column; or the
+  (a colour column, or the dominant pixel colour the build adds, as item pages name them), an audience (a gender / audience column; or the
   audience words of the titles when most titles name one, as fashion titles do), a usage or occasion, sizes,
   seasons, a year, the item date, and any other short-valued column with few distinct values;
 - ``collection_copy``: for one collection, an answer-first ``lead`` (how many images, of what, for whom), the
@@ -23,9 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Literal, Mapping, Sequence
 
-from sitegen.aggregate.summary import item_colours
-from sitegen.core.models import Alias, Collection, Item
-from sitegen.core.text import is_colour_key, normalise
+from sitegen.core.models import Collection, Item
+from sitegen.core.text import colour_values, is_colour_key, normalise
 
 Role = Literal["category", "colour", "audience", "usage", "size", "season", "year", "date", "other"]
 ROLE_NAMES: dict[str, Role] = {  # normalised column name -> role (colour: any name with colour / color)
@@ -221,8 +220,8 @@ def item_values(item: Item, column: Column, profile: CatalogProfile) -> list[str
     """The values ``item`` has in ``column``, de-duplicated, in catalog order."""
     if column.role == "category":
         out = [item.category] if item.category else []
-    elif column.role == "colour":
-        out = item_colours(item)
+    elif column.role == "colour":  # as the item page names them: the colour column, else the dominant pixel colour
+        out = [v.lower() for v in colour_values(item, first_attribute=True)]
     elif column.role == "date":
         out = [item.date[:10]] if item.date else []
     elif column.role == "audience" and column.name == "title":
@@ -419,23 +418,25 @@ def collection_copy(coll: Collection, members: Sequence[Item], profile: CatalogP
 
 def related_reason(members: Sequence[Item], other: Sequence[Item], profile: CatalogProfile,
                    hub: str = "", other_hub: str = "") -> str:
-    """One line on what ``other`` (a related collection's members) shares with ``members``: images in common,
-    the same main category, colour, audience or usage."""
+    """One line on what ``other`` (a related collection's members) shares with ``members``: the images in
+    common, then the main value of the category, colour, audience and usage columns when it is the same in both
+    and holds at least half of each ("6 images in common; both in Animals and mostly brown")."""
     ids = {m.id for m in members}
     shared = sum(1 for m in other if m.id in ids)
     ours, theirs = facts(members, profile), facts(other, profile)
-    said = []
-    if shared:
-        said.append(f"{plural(shared, 'image')} in common")
-    for role, form in (("category", "also {}"), ("colour", "also mostly {}"), ("audience", "also for {}"),
-                       ("usage", "also {}")):
+    both = []
+    for role, form in (("category", "in {}"), ("colour", "mostly {}"), ("audience", "for {}"),
+                       ("usage", "for {} use")):
         a, b = _fact(ours, role), _fact(theirs, role)
-        if a and b and a.counts and b.counts and a.counts[0][0] == b.counts[0][0]:
+        if not (a and b and a.counts and b.counts and a.counts[0][0] == b.counts[0][0]):
+            continue
+        if 2 * a.counts[0][1] >= len(members) and 2 * b.counts[0][1] >= len(other):
             value = a.counts[0][0]
-            said.append(form.format(value) if role != "usage" else f"also for {value.lower()} use")
-    if not said and hub and hub == other_hub:
-        said.append(f"also in {hub}")
+            both.append(form.format(value.lower() if role == "usage" else value))
+    said = [plural(shared, "image") + " in common"] if shared else []
+    if both:
+        said.append(("both " if said else "Both ") + join_and(both))
     if not said:
-        said.append(f"in {other_hub}" if other_hub else plural(len(other), "image"))
-    text = "; ".join(said)
-    return text[:1].upper() + text[1:]
+        said.append(f"A collection in {other_hub}" if other_hub and other_hub != hub else
+                    f"Another collection in {hub}" if hub else plural(len(other), "image"))
+    return "; ".join(said)

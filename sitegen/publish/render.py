@@ -170,7 +170,8 @@ _WEAK_BREAKS = (", ", " (")
 def fit(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters at the strongest boundary that keeps at least half of it:
     the end of a sentence, else a clause (``;``, ``:``, a dash), else a phrase (a comma, a parenthesis), closed
-    with a full stop; only a text with none of these is cut at a word, with an ellipsis."""
+    with a full stop; then the end of a shorter sentence; only a text with none of these is cut at a word, with
+    an ellipsis."""
     text = clean(text)
     if len(text) <= limit:
         return text
@@ -182,6 +183,8 @@ def fit(text: str, limit: int) -> str:
         at = max(head.rfind(b) for b in breaks)
         if at >= limit // 2:
             return head[:at].rstrip(" ,;:.-\u2013\u2014(") + "."
+    if ends:  # a short whole sentence still beats a cut one
+        return text[: ends[-1]]
     return clip(text, limit)
 
 
