@@ -193,12 +193,15 @@ def test_every_number_on_a_collection_page_is_the_catalogs(wardrobe):
     members = [by_path[href] for href in page.cards]
     formal = [m for m in members if m.attr("usage") == "Formal"]
     assert page.guide.startswith("For work (usage Formal): ")
-    parts = re.findall(r"(Shoes|Dresses) in ([a-z ]+?) \((\d+)\)", page.guide)
-    assert parts and sum(int(n) for _, _, n in parts) == len(formal)
-    for kind, colours, n in parts:
+    parts = [(k, c1 or c2, n1 or n2, bool(c1)) for k, c1, n1, n2, c2 in re.findall(
+        r"(Shoes|Dresses) (?:in ([a-z ]+?) \((\d+)\)|\((\d+)\), most often ([a-z ]+?)(?=, | and |\.))", page.guide)]
+    assert parts and sum(int(n) for _, _, n, _ in parts) == len(formal)
+    for kind, colours, n, every in parts:
         of_kind = [m for m in formal if m.category == kind]
         assert int(n) == len(of_kind)
-        assert set(re.split(r", | and ", colours)) <= {m.attr("colour") for m in of_kind}
+        named = set(re.split(r", | and ", colours))
+        assert named <= {m.attr("colour") for m in of_kind}
+        assert every == all(m.attr("colour") in named for m in of_kind)
     assert len(NUMBER.findall(page.guide)) == len(parts)
 
 

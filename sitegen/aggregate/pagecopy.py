@@ -84,11 +84,13 @@ class GuidePart:
     kind: str  # a category value ("" when the members have none)
     count: int  # members of that kind that satisfy the purpose
     colours: tuple[str, ...] = ()  # their most common colours
+    every: bool = False  # every one of them has one of ``colours``
 
 
 @dataclass(frozen=True, slots=True)
 class Guide:
-    """"For office wear (usage Formal): Shirts in navy and white (6) and Formal Shoes in black (4)."""
+    """"For office wear (usage Formal): Shirts in navy and white (6) and Formal Shoes in black (4)." (a kind
+    whose named colours do not cover all of it: "Animals (6), most often brown and grey")."""
 
     purpose: str
     usage: tuple[str, ...]  # the usage values the purpose implies and the members carry (else empty)
@@ -356,11 +358,18 @@ def guide(topic: str, members: Sequence[Item], profile: CatalogProfile,
         colours: Counter = Counter()
         for m in its:
             colours.update(item_values(m, colour_col, profile) if colour_col else [])
-        parts.append(GuidePart(kind, len(its), tuple(v for v, _ in _top(colours, 2))))
+        top = tuple(v for v, _ in _top(colours, 2))
+        every = bool(top) and all(set(item_values(m, colour_col, profile)) & set(top) for m in its)
+        parts.append(GuidePart(kind, len(its), top, every))
     phrases = []
     for p in parts:
         what = p.kind or "images"
-        phrases.append(f"{what} in {join_and(p.colours)} ({p.count:,})" if p.colours else f"{what} ({p.count:,})")
+        if p.colours and p.every:
+            phrases.append(f"{what} in {join_and(p.colours)} ({p.count:,})")
+        elif p.colours:
+            phrases.append(f"{what} ({p.count:,}), most often {join_and(p.colours)}")
+        else:
+            phrases.append(f"{what} ({p.count:,})")
     where = f" ({usage_col.label.lower()} {join_and(usage)})" if usage else ""
     text = f"For {purpose}{where}: {join_and(phrases)}."
     return Guide(purpose, usage, tuple(parts), text[:1].upper() + text[1:])

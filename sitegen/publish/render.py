@@ -584,7 +584,8 @@ def copy_context(copy: CollectionCopy) -> dict:
     if copy.guide:
         g = copy.guide
         guide = {"purpose": g.purpose, "usage": list(g.usage), "text": g.text,
-                 "parts": [{"kind": p.kind, "n": p.count, "colours": list(p.colours)} for p in g.parts]}
+                 "parts": [{"kind": p.kind, "n": p.count, "colours": list(p.colours), "every": p.every}
+                           for p in g.parts]}
     return {"lead": copy.lead, "summary": copy.summary, "facts": facts, "guide": guide,
             "sections": [{"question": s.question, "answer": s.answer, "anchor": s.anchor} for s in copy.sections]}
 
