@@ -194,7 +194,8 @@ def test_every_number_on_a_collection_page_is_the_catalogs(wardrobe):
     formal = [m for m in members if m.attr("usage") == "Formal"]
     assert page.guide.startswith("For work (usage Formal): ")
     parts = [(k, c1 or c2, n1 or n2, bool(c1)) for k, c1, n1, n2, c2 in re.findall(
-        r"(Shoes|Dresses) (?:in ([a-z ]+?) \((\d+)\)|\((\d+)\), most often ([a-z ]+?)(?=, | and |\.))", page.guide)]
+        r"(Shoes|Dresses) (?:in ([a-z ]+?) \((\d+)\)|\((\d+)\), most often ([a-z ]+?)(?=; |[,;]? (?:and )?(?:Shoes|Dresses)|\.))",
+        page.guide)]
     assert parts and sum(int(n) for _, _, n, _ in parts) == len(formal)
     for kind, colours, n, every in parts:
         of_kind = [m for m in formal if m.category == kind]

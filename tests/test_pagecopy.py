@@ -76,6 +76,9 @@ def test_guide_uses_the_usage_the_purpose_implies():
     # no implied usage (or none in the catalog): every member, by kind
     g = guide("shoes for walking", items[3:], profile, {})
     assert g.text == "For walking: Casual Shoes in black (1) and Formal Shoes in black (1)."
+    mixed = items + [item(7, "Men Red Shirt", "Shirts", base_colour="Red", usage="Formal")]
+    assert guide("office wear", mixed, profile, {"office wear": ["formal"]}).text == (
+        "For \u201coffice wear\u201d (usage Formal): Shirts (4), most often navy and red; and Formal Shoes in black (1).")
     assert purpose_of("how to style bags") == "\u201chow to style bags\u201d"
 
 

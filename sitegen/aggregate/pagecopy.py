@@ -202,8 +202,9 @@ def profile_catalog(items: Iterable[Item], audiences: Mapping[str, str] | None =
                 continue  # free text or an identifier, not a column worth counting
             role = "other"
         elif role in taken:
-            continue
-        taken.add(role)
+            continue  # one column per role (the first), any number of "other" ones
+        else:
+            taken.add(role)
         columns.append(Column(name, role, _label(name) if role == "other" else LABELS[role]))
     if has_date:
         columns.append(Column("date", "date", LABELS["date"]))
@@ -371,7 +372,9 @@ def guide(topic: str, members: Sequence[Item], profile: CatalogProfile,
         else:
             phrases.append(f"{what} ({p.count:,})")
     where = f" ({usage_col.label.lower()} {join_and(usage)})" if usage else ""
-    text = f"For {purpose}{where}: {join_and(phrases)}."
+    listed = join_and(phrases) if not any("," in x for x in phrases) else \
+        "; ".join(phrases[:-1]) + "; and " + phrases[-1] if len(phrases) > 1 else phrases[0]
+    text = f"For {purpose}{where}: {listed}."
     return Guide(purpose, usage, tuple(parts), text[:1].upper() + text[1:])
 
 
