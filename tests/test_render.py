@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from sitegen.aggregate.summary import summarise
 from sitegen.core import urls
 from sitegen.core.config import Config, SiteSection
 from sitegen.publish.media import make_thumbnails
@@ -308,8 +307,9 @@ def test_page_content(built):
     _, coll = read(root / "out", "/topic/red-and-black-looks/")
     text = (root / "out" / "topic/red-and-black-looks/index.html").read_text()
     coll = plan.collections["red-and-black-looks"]
-    facts = summarise(coll.topic, [plan.items[i] for i in coll.item_ids])
-    assert facts.startswith(f"{len(coll.item_ids)} items for") and facts in text  # empty summary -> the facts one
+    lead = f"{len(coll.item_ids)} images for \u201cred and black looks\u201d: 2 Bags, 2 Dresses and 2 Shoes."
+    assert f'<p class="lead">{lead}</p>' in text  # the answer-first lead, from catalog facts
+    assert "Six images of shoes and bags" in (root / "out" / "topic/how-to-style-bags/index.html").read_text()
     item = plan.items["i001"]
     text, page = read(root / "out", urls.item_url(item.slug))
     assert page.texts("h1") == [item.title]

@@ -14,18 +14,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+from sitegen.aggregate import pagecopy
+from sitegen.aggregate.pagecopy import QUESTION_WORDS, CollectionCopy, is_question  # noqa: F401 (re-exported)
 from sitegen.aggregate.summary import summarise
 from sitegen.publish import jsonld
 from sitegen.core import urls
 from sitegen.core.config import Config
 from sitegen.publish.media import ImageSet
 from sitegen.core.models import ImageEntry, Item, PageRecord, Site
-from sitegen.core.text import colour_values
+from sitegen.core.lexicon import site_lexicon
+from sitegen.core.text import colour_values, item_text
 from sitegen.distribute.plan import PagePlan, SitePlan
 
 PACKAGED_TEMPLATES = Path(str(resources.files("sitegen") / "theme"))  # the default theme, inside the package
@@ -35,7 +39,6 @@ TITLE_MAX = 60
 DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
 CARD_SIZES = "(min-width: 1240px) 230px, (min-width: 900px) 22vw, (min-width: 600px) 30vw, 46vw"
 MAIN_SIZES = "(min-width: 960px) 560px, 100vw"
-QUESTION_WORDS = {"how", "what", "which", "why", "where", "when", "who", "can", "is", "are", "do", "does"}
 PROGRESS_EVERY = 500
 
 Progress = Callable[[int, int], None]
@@ -158,27 +161,63 @@ def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def compose(parts: list[str], pad: list[str] = (), limit: int = DESCRIPTION_MAX) -> str:
-    """Join sentences while they fit in ``limit``; add ``pad`` sentences while the text is shorter than the
-    minimum. The first sentence is clipped when it alone is too long."""
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\u201c\"(])")
+_STRONG_BREAKS = ("; ", ": ", " \u2013 ", " \u2014 ", " - ")
+_WEAK_BREAKS = (", ", " (")
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at the strongest boundary that keeps at least half of it:
+    the end of a sentence, else a clause (``;``, ``:``, a dash), else a phrase (a comma, a parenthesis), closed
+    with a full stop; then the end of a shorter sentence; only a text with none of these is cut at a word, with
+    an ellipsis."""
+    text = clean(text)
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
+    if ends and ends[-1] >= limit // 2:
+        return text[: ends[-1]]
+    head = text[: limit - 1]  # room for the full stop
+    for breaks in (_STRONG_BREAKS, _WEAK_BREAKS):
+        at = max(head.rfind(b) for b in breaks)
+        if at >= limit // 2:
+            return head[:at].rstrip(" ,;:.-\u2013\u2014(") + "."
+    if ends:  # a short whole sentence still beats a cut one
+        return text[: ends[-1]]
+    return clip(text, limit)
+
+
+def sentences_of(text: str) -> list[str]:
+    """``text`` split into its sentences (a full stop, question or exclamation mark before a capital or digit)."""
+    text = clean(text)
+    return [s for s in _SENTENCES.split(text) if s] if text else []
+
+
+def compose(parts: list[str], pad: list[str] = (), limit: int = DESCRIPTION_MAX, tail: list[str] = ()) -> str:
+    """A description of whole sentences: each part's sentences in order while they fit in ``limit`` (a part
+    stops at its first sentence that does not fit; the first sentence alone, when too long, is cut by ``fit``),
+    then ``pad`` sentences while the text is shorter than the minimum; ``tail`` sentences always close it (the
+    facts that tell two pages apart)."""
+    tail_text = " ".join(clean(t) for t in tail if clean(t))
+    room = limit - (len(tail_text) + 1 if tail_text else 0)
     out = ""
-    for part in [p for p in parts if p]:
-        candidate = f"{out} {part}".strip()
-        if len(candidate) <= limit:
-            out = candidate
-        elif not out:
-            out = clip(part, limit)
+    for part in parts:
+        for sent in sentences_of(part):
+            candidate = f"{out} {sent}".strip()
+            if len(candidate) <= room:
+                out = candidate
+            elif not out:
+                out = fit(sent, room)
+            else:
+                break
     for part in pad:
-        if len(out) >= DESCRIPTION_MIN:
+        if len(out) + len(tail_text) >= DESCRIPTION_MIN:
             break
-        candidate = f"{out} {part}".strip()
-        out = candidate if len(candidate) <= limit else clip(candidate, limit)
-    return out
-
-
-def is_question(topic: str) -> bool:
-    words = topic.strip().split()
-    return bool(words) and (topic.rstrip().endswith("?") or words[0].lower() in QUESTION_WORDS)
+        candidate = f"{out} {clean(part)}".strip()
+        if len(candidate) <= room:
+            out = candidate
+    return f"{out} {tail_text}".strip()
 
 
 def colours_of(item: Item) -> list[str]:
@@ -237,7 +276,9 @@ class Contexts:
             item_id: [clean(plan.topic(s)) for s in slugs if s in plan.collections or s in plan.aliases]
             for item_id, slugs in site.annotations.items()}
         self._cards: dict[str, Card] = {}
-        self._summaries: dict[str, str] = {}
+        self._copies: dict[str, CollectionCopy] = {}
+        self.words = site_lexicon(cfg, [item_text(i) for i in plan.items.values()])
+        self.profile = pagecopy.profile_catalog(plan.items.values(), self.words.audiences)
         self.globals = {
             "site": {"title": self.site_title, "description": clean(cfg.site.description),
                      "language": cfg.site.language, "base_url": self.base + "/",
@@ -291,15 +332,17 @@ class Contexts:
                 "alt": clean(self.plan.items[item_id].title)}
 
     # titles and descriptions ---------------------------------------------------------------------
-    def _raw_meta(self, page: PagePlan) -> tuple[str, str, str]:
-        """(display name, title suffix, description) before de-duplication."""
+    def _raw_meta(self, page: PagePlan) -> tuple[str, str, list[str], list[str], list[str]]:
+        """(display name, title suffix, description sentences, pad sentences, extras) before de-duplication;
+        ``extras``: grounded facts, best first, that tell the page apart from one whose description reads the
+        same."""
         plan, site_title = self.plan, self.site_title
         if page.kind == "home":
             n_items = len(plan.items)
             facts = f"{n_items:,} images in {len(plan.hubs)} categories"
             if plan.collections:
                 facts += f" and {len(plan.collections):,} collections"
-            return site_title, "", compose([sentence(self.cfg.site.description), sentence(facts + f" on {site_title}")])
+            return site_title, "", [sentence(self.cfg.site.description), sentence(facts + f" on {site_title}")], [], []
         if page.kind == "hub":
             hub = plan.hubs[page.key]
             n = len(hub.item_ids)
@@ -307,20 +350,20 @@ class Contexts:
             if page.page_number > 1:
                 first = (page.page_number - 1) * self.cfg.build.hub_page_size + 1
                 last = first + len(page.items) - 1
-                return (hub.name, f" – page {page.page_number}", compose(
-                    [f"{hub.name}, page {page.page_number} of {len(page.pagination)}: images {first:,}–{last:,} "
-                     f"of {n:,}."], pad))
+                return (hub.name, f" \u2013 page {page.page_number}",
+                        [f"{hub.name}, page {page.page_number} of {len(page.pagination)}: images {first:,}\u2013"
+                         f"{last:,} of {n:,}."], pad, [])
             topics = [clean(plan.collections[s].topic) for s in hub.collection_slugs[:3] if s in plan.collections]
             first = f"{n:,} images in {hub.name}"
             if topics:
                 first += (f", in {len(hub.collection_slugs)} collections such as " if len(hub.collection_slugs) > 1
                           else ", in the collection ") + join_words(topics)
-            return hub.name, "", compose([sentence(first)], pad)
+            return hub.name, "", [sentence(first)], pad, [f"{n:,} images."]
         if page.kind == "collection":
             coll = plan.collections[page.key]
-            hub_name = clean(coll.hub)
-            return (capitalise(clean(coll.topic)), "", compose(
-                [self.summary(page.key)], [f"{len(coll.item_ids)} images in {hub_name} on {site_title}."]))
+            copy = self.copy(page.key)
+            return (capitalise(clean(coll.topic)), "", list(copy.sentences),
+                    [f"{len(coll.item_ids)} images in {clean(coll.hub)} on {site_title}."], list(copy.extras))
         if page.kind == "item":
             item = plan.items[page.key]
             hub_name = plan.hubs[self.hub_of[item.id]].name if item.id in self.hub_of else (item.category or "")
@@ -332,35 +375,45 @@ class Contexts:
             parts = [sentence(item.description or item.title), sentence(fact),
                      sentence("Featured in " + join_words(topics[:3])) if topics else "",
                      sentence("Keywords: " + ", ".join(item.keywords[:6])) if item.keywords else ""]
-            return clean(item.title), "", compose(parts, [f"More {hub_name} images on {site_title}."])
+            extras = [f"Dated {item.date[:10]}." if item.date else "", f"Item {clean(item.id)}."]
+            return clean(item.title), "", parts, [f"More {hub_name} images on {site_title}."], [e for e in extras if e]
         text = plan.text_pages[page.key]
-        return clean(text.title), "", clean(text.description) or compose([], [f"{text.title} – {site_title}."])
+        if clean(text.description):
+            return clean(text.title), "", [clean(text.description)], [], [sentence(f"{clean(text.title)} on {site_title}")]
+        return clean(text.title), "", [], [f"{clean(text.title)} \u2013 {site_title}."], []
 
     def _titles_and_descriptions(self) -> dict[str, tuple[str, str, str]]:
         """path -> (title tag, description, og title); titles and descriptions made unique site-wide."""
         raw = {p.path: (p, *self._raw_meta(p)) for p in self.plan.pages}
-        titles = {path: title_tag(name, self.site_title, suffix) for path, (_, name, suffix, _) in raw.items()}
-        descs = {path: d for path, (_, _, _, d) in raw.items()}
+        titles = {path: title_tag(r[1], self.site_title, r[2]) for path, r in raw.items()}
+        descs = {path: compose(r[3], r[4]) for path, r in raw.items()}
         for path, (is_id, label) in _duplicates(titles, raw).items():
-            _, name, suffix, _ = raw[path]
+            name, suffix = raw[path][1], raw[path][2]
             titles[path] = title_tag(name, self.site_title, f"{suffix} ({label})" if is_id else f"{suffix} #{label}")
-        for path, (is_id, label) in _duplicates(descs, raw).items():
-            kind = raw[path][0].kind
-            tag = f" Item {label}." if is_id and kind == "item" else (f" ({label})" if is_id else f" (#{label})")
-            descs[path] = clip(descs[path], DESCRIPTION_MAX - len(tag)) + tag
-        return {path: (titles[path], descs[path], name + suffix) for path, (_, name, suffix, _) in raw.items()}
+        unique_descriptions(descs, {path: (r[3], r[4], r[5]) for path, r in raw.items()})
+        return {path: (titles[path], descs[path], r[1] + r[2]) for path, r in raw.items()}
+
+    def copy(self, slug: str) -> CollectionCopy:
+        """The collection page's copy (``aggregate.pagecopy``), built once per collection."""
+        copy = self._copies.get(slug)
+        if copy is None:
+            coll = self.plan.collections[slug]
+            members = [self.plan.items[i] for i in coll.item_ids if i in self.plan.items]
+            copy = pagecopy.collection_copy(coll, members, self.profile, self.words.implies,
+                                            summary=self._authored_summary(coll, members))
+            self._copies[slug] = copy
+        return copy
+
+    @staticmethod
+    def _authored_summary(coll, members: list[Item]) -> str:
+        """The collection's own summary when it is not the catalog-facts one collect writes (a topic source's or
+        a plugin's text), else ""."""
+        own = clean(coll.summary)
+        return "" if not own or own == clean(summarise(coll.topic, members)) else own
 
     def summary(self, slug: str) -> str:
-        """The collection's summary, or one built from catalog facts when it has none."""
-        if slug not in self._summaries:
-            self._summaries[slug] = self._summary(slug)
-        return self._summaries[slug]
-
-    def _summary(self, slug: str) -> str:
-        coll = self.plan.collections[slug]
-        if clean(coll.summary):
-            return clean(coll.summary)
-        return clean(summarise(coll.topic, [self.plan.items[i] for i in coll.item_ids if i in self.plan.items]))
+        """The collection's lead sentence (answer-first, from catalog facts)."""
+        return self.copy(slug).lead
 
     # page contexts -------------------------------------------------------------------------------
     def context(self, page: PagePlan) -> dict:
@@ -428,13 +481,26 @@ class Contexts:
     def _ctx_collection(self, page: PagePlan, ctx: dict) -> None:
         coll = self.plan.collections[page.key]
         topic = capitalise(clean(coll.topic))
+        copy = self.copy(page.key)
         ctx["h1"] = ctx["crumb"] = topic
-        ctx["summary"] = self.summary(page.key)
-        ctx["question"] = (topic if topic.endswith("?") else topic + "?") if is_question(topic) else ""
+        ctx["summary"] = copy.lead
+        ctx["question"] = pagecopy.as_question(topic) if is_question(topic) else ""
         ctx["hub"] = clean(coll.hub)
-        ctx["aliases"] = [{"name": capitalise(clean(a.topic)), "id": a.anchor} for a in coll.aliases]
+        answered = {s.anchor for s in copy.sections if s.anchor}
+        ctx["aliases"] = [{"name": capitalise(clean(a.topic)), "id": a.anchor} for a in coll.aliases
+                          if a.anchor not in answered]
+        ctx["copy"] = copy_context(copy)
         ctx["cards"] = [self.card(i) for i in page.items]
-        ctx["related"] = [self._collection_link(s) for s in page.collections]
+        members = [self.plan.items[i] for i in coll.item_ids if i in self.plan.items]
+        related = []
+        for slug in page.collections:
+            link = self._collection_link(slug)
+            other = self.plan.aliases[slug][0] if slug in self.plan.aliases else self.plan.collections[slug]
+            ids = (self.plan.aliases[slug][1].item_ids if slug in self.plan.aliases else ()) or other.item_ids
+            link["reason"] = pagecopy.related_reason(members, [self.plan.items[i] for i in ids if i in self.plan.items],
+                                                     self.profile, clean(coll.hub), clean(other.hub))
+            related.append(link)
+        ctx["related"] = related
         ctx["og_image"] = self.og_image(page.items[0]) if page.items else None
 
     def _ctx_item(self, page: PagePlan, ctx: dict) -> None:
@@ -488,7 +554,43 @@ def _duplicates(values: dict[str, str], raw: dict[str, tuple]) -> dict[str, tupl
     return out
 
 
+def unique_descriptions(descs: dict[str, str], sources: dict[str, tuple[list[str], list[str], list[str]]]) -> None:
+    """Make ``descs`` (path -> description) unique, compared case-insensitively as search engines do: every page
+    of a group that reads the same gets the first of its grounded extras (``sources``: path -> (sentences, pad,
+    extras)) that makes it unique, then its extras together, and last its own path; the description is composed
+    again around that tail, so it stays whole sentences within the limit."""
+    counts: dict[str, int] = {}
+    for d in descs.values():
+        counts[d.casefold()] = counts.get(d.casefold(), 0) + 1
+    used = set(counts)
+    for path in sorted(p for p, d in descs.items() if counts[d.casefold()] > 1):
+        parts, pad, extras = sources[path]
+        tails = [[e] for e in extras] + [extras[:k] for k in range(2, len(extras) + 1)] + [[f"Page {path}."]]
+        for tail in tails:
+            candidate = compose(parts, pad, tail=tail)
+            if candidate.casefold() not in used:
+                break
+        used.add(candidate.casefold())
+        descs[path] = candidate
+
+
 # -- render -------------------------------------------------------------------------------------------
+def copy_context(copy: CollectionCopy) -> dict:
+    """A collection's copy as the plain data templates and the render key read."""
+    facts = []
+    for f in copy.facts:
+        facts.append({"role": f.role, "label": f.label, "counts": [{"value": v, "n": n} for v, n in f.counts],
+                      "more": f.more, "items": f.items, "low": f.low, "high": f.high})
+    guide = None
+    if copy.guide:
+        g = copy.guide
+        guide = {"purpose": g.purpose, "usage": list(g.usage), "text": g.text,
+                 "parts": [{"kind": p.kind, "n": p.count, "colours": list(p.colours), "every": p.every}
+                           for p in g.parts]}
+    return {"lead": copy.lead, "summary": copy.summary, "facts": facts, "guide": guide,
+            "sections": [{"question": s.question, "answer": s.answer, "anchor": s.anchor} for s in copy.sections]}
+
+
 def page_images(g: dict, ctx: dict) -> tuple[ImageEntry, ...]:
     """Images in the page's main content, for the image sitemap (largest rendition, absolute URL)."""
     lds = [ctx["item"]["ld"]] if ctx["kind"] == "item" else [e["ld"] for e in jsonld.list_entries(g["site"], ctx)]
