@@ -119,7 +119,8 @@ def test_robots_txt(built, tmp_path):
     root, site, cfg, plan, records = built
     write_robots(cfg, tmp_path)
     lines = (tmp_path / "robots.txt").read_text().splitlines()
-    assert lines[:3] == ["User-agent: *", "Allow: /", ""]  # the review report is not in the site: nothing to hide
+    # longest path first: first-match and longest-match parsers read the same (tests/test_robots.py)
+    assert lines[:4] == ["User-agent: *", "Disallow: /shop/_report/", "Allow: /shop/", ""]
     assert "Sitemap: https://example.org/shop/sitemap.xml" in lines
 
 

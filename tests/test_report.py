@@ -210,7 +210,8 @@ def test_example_build_writes_the_report_beside_the_store(example_build):
     site, result = example_build
     path = site / ".sitegen" / "report" / "index.html"
     assert not (site / "build" / "_report").exists()
-    assert "_report" not in (site / "build" / "robots.txt").read_text()
+    # not in build/; closed to crawlers should a `sitegen serve` preview (which shows it there) be reachable
+    assert "Disallow: /_report/\n" in (site / "build" / "robots.txt").read_text()
     doc = Doc(path.read_text(encoding="utf-8"))
     assert "noindex" in doc.meta["robots"] and set(SECTIONS) <= doc.ids
     assert "Ready to publish" in doc.plain

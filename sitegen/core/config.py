@@ -74,10 +74,21 @@ class SiteSection:
     organization: str = ""  # publisher name in JSON-LD; defaults to the site title
     logo: str = ""  # path under content/ to a logo image, optional
     locales: list[str] = field(default_factory=list)  # extra hreflang locales served at /<locale>/, optional
+    # the default rights of every image (a catalog column of the same name wins, see CatalogSection.RIGHTS)
+    license: str = ""  # URL of the licence: JSON-LD ImageObject.license
+    license_page: str = ""  # URL or site path ("/licence/") of how to use / license an image: acquireLicensePage
+    credit: str = ""  # creditText
+    copyright: str = ""  # copyrightNotice
+    locale: str = ""  # og:locale, e.g. "en_US"; "" = from language ("en-GB" -> "en_GB")
+    twitter_site: str = ""  # twitter:site, the site's @handle
+    translations: dict[str, str] = field(default_factory=dict)  # language -> base URL of the translated site
 
     def __post_init__(self):
         if isinstance(self.base_url, str) and not self.base_url.endswith("/"):
             self.base_url += "/"
+        if isinstance(self.translations, dict):
+            self.translations = {k: v + "/" if isinstance(v, str) and v and not v.endswith("/") else v
+                                 for k, v in self.translations.items()}
 
 
 @dataclass
@@ -94,7 +105,8 @@ class CatalogSection:
     markup: Literal["reject", "keep"] = "reject"  # rows whose text contains HTML markup; "keep" publishes it as text
     limit: int = field(default=0, metadata=NON_NEGATIVE)  # read only the first N rows (0 = all)
 
-    FIELDS = ("id", "title", "description", "keywords", "category", "image", "date")
+    RIGHTS = ("license", "license_page", "credit", "copyright")  # per-item rights, else the [site] defaults
+    FIELDS = ("id", "title", "description", "keywords", "category", "image", "date") + RIGHTS
 
     def column(self, name: str) -> str:
         return self.columns.get(name, name)
@@ -107,6 +119,8 @@ class BuildSection:
     templates: str = "templates"  # a site's own template folder, searched before the packaged one
     pages: str = "content/pages"  # markdown pages
     thumbnail_widths: list[int] = field(default_factory=lambda: [160, 320, 640])
+    large_width: int = field(default=1200, metadata=NON_NEGATIVE)  # item pages and og:image; 0 = none
+    originals: bool = True  # publish each source image at /media/original/, linked from its item page
     hub_page_size: int = field(default=120, metadata=_check(_positive, "must be > 0"))
     check: bool = True  # run the audit at the end of the build
     progress: bool = True
@@ -392,6 +406,7 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         problem = _plain_url_problem(base)
         if problem:
             errors.append(f"site.base_url: {problem} (got {base.rstrip('/')!r})")
+    _check_site(cfg.site, errors)
     r = cfg.represent
     if r.min_queries > r.max_queries:
         errors.append(f"represent.min_queries: must be <= represent.max_queries ({r.max_queries})")
@@ -438,6 +453,53 @@ def _cross_checks(cfg: Config, errors: list[str]) -> None:
         errors.append("vlm.model: required when represent.generator = 'vlm'")
     if cfg.vlm.backend == "openai" and cfg.represent.generator == "vlm" and not cfg.vlm.base_url:
         errors.append("vlm.base_url: required when vlm.backend = 'openai'")
+
+
+_LOCALE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+_TWITTER = re.compile(r"@[A-Za-z0-9_]{1,15}")
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Z]{2}|[0-9]{3}))?|x-default")  # hreflang values
+
+
+def _url_or_site_path(v: str) -> bool:
+    return _url(v) or (v.startswith("/") and not v.startswith("//"))
+
+
+def _check_site(s: SiteSection, errors: list[str]) -> None:
+    """The rights defaults, og:locale, twitter:site and translations (types are already checked)."""
+    def text(name: str) -> str:
+        value = getattr(s, name)
+        return value if isinstance(value, str) else ""
+
+    if text("license") and not _url(text("license")):
+        errors.append(f"site.license: must be the licence's absolute http(s) URL (got {s.license!r})")
+    if text("license_page") and not _url_or_site_path(text("license_page")):
+        errors.append("site.license_page: must be an absolute http(s) URL or a path on the site starting with / "
+                      f"(got {s.license_page!r})")
+    for name in ("license", "license_page"):
+        value = text(name)
+        if value and _url(value) and _plain_url_problem(value):
+            errors.append(f"site.{name}: {_plain_url_problem(value)} (got {value!r})")
+    if text("locale") and not _LOCALE.fullmatch(text("locale")):
+        errors.append(f"site.locale: must be language_TERRITORY such as 'en_US' (got {s.locale!r})")
+    if text("twitter_site") and not _TWITTER.fullmatch(text("twitter_site")):
+        errors.append(f"site.twitter_site: must be an @handle of 1-15 letters, digits or _ (got {s.twitter_site!r})")
+    if not isinstance(s.translations, dict):
+        return
+    own = s.language.lower() if isinstance(s.language, str) else ""
+    for lang, url in s.translations.items():
+        key = f"site.translations.{lang}"
+        if not LANGUAGE_TAG.fullmatch(lang):
+            errors.append(f"{key}: not a language code such as 'de' or 'pt-BR'")
+        elif lang.lower() == own:
+            errors.append(f"{key}: the site's own language (site.language); list only the translations")
+        if not isinstance(url, str):
+            continue
+        if not _url(url):
+            errors.append(f"{key}: must be the translated site's absolute http(s) base URL (got {url!r})")
+        elif _plain_url_problem(url):
+            errors.append(f"{key}: {_plain_url_problem(url)} (got {url!r})")
+        elif isinstance(s.base_url, str) and url.rstrip("/") + "/" == s.base_url:
+            errors.append(f"{key}: is this site's own base_url")
 
 
 REDIRECT_FORMATS = ("netlify", "cloudflare", "nginx", "html")

@@ -28,6 +28,11 @@ class Item:
     attributes: tuple[tuple[str, str], ...] = ()  # extra catalog columns, (name, value)
     source: str = ""  # "catalog.csv:12", for messages
     slug: str = ""  # assigned by the slug stage (pinned in the store once published)
+    # the image's rights from the catalog (CatalogSection.RIGHTS); "" = the [site] default
+    license: str = ""  # URL of the licence
+    license_page: str = ""  # URL (or site path) of how to license / use the image
+    credit: str = ""
+    copyright: str = ""
 
     def attr(self, name: str, default: str = "") -> str:
         for key, value in self.attributes:

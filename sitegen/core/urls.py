@@ -67,3 +67,14 @@ def output_file(url_path: str) -> str:
 
 def absolute(base_url: str, url_path: str) -> str:
     return base_url.rstrip("/") + "/" + url_path.lstrip("/")
+
+
+def alternates(base_url: str, language: str, translations: dict[str, str], url_path: str) -> list[tuple[str, str]]:
+    """hreflang alternates of the page at ``url_path``: (language, absolute URL) for this site and each
+    translated site (``site.translations``, which publish the page at the same path), sorted by language;
+    [] when the site declares no translations."""
+    if not translations:
+        return []
+    pairs = {language: absolute(base_url, url_path)}
+    pairs.update({lang: absolute(base, url_path) for lang, base in translations.items()})
+    return sorted(pairs.items())

@@ -43,11 +43,13 @@ __all__ = ["LoadResult", "load_catalog", "REASONS", "ImageMeta"]
 
 REASONS = ("bad_row", "missing_id", "duplicate_id", "missing_title", "bad_type", "markup", "control_chars",
            "too_long", "bad_date", "missing_image", "remote_image", "corrupt_image", "oversized_image",
-           "unsupported_image")
+           "unsupported_image", "bad_url")
 MAX_ID_CHARS = 200
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.DOTALL)
+_RIGHTS_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~:/@!$&*+,;=%?#-]*)?")
+_SITE_PATH = re.compile(r"/(?!/)[A-Za-z0-9._~:/@!$&*+,;=%?#-]*")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ].+)?", re.DOTALL)
 
 
@@ -253,6 +255,15 @@ class _Loader:
                 check_text(key, text, max_chars, markup=markup, clean=clean)
                 attributes.append((key, trim(text)))
         out["attributes"] = tuple(attributes)
+        for name in CatalogSection.RIGHTS:  # the image's rights: one line of text each
+            value = nfc((cell_text(row.get(cols[name]), name) or "").strip())
+            check_text(name, value, max_chars, markup=markup, clean=clean)
+            value = " ".join(trim(value).split()) if visible(value) else ""
+            if value and name in ("license", "license_page") and not (
+                    _RIGHTS_URL.fullmatch(value) or (name == "license_page" and _SITE_PATH.fullmatch(value))):
+                raise _Reject("bad_url", f"{name} {_show(value, 60)!r} is not an absolute http(s) URL"
+                              + (" or a site path starting with /" if name == "license_page" else ""))
+            out[name] = value
         raw_date = (cell_text(row.get(cols["date"]), "date") or "").strip()
         if raw_date:
             iso = _iso_date(raw_date)
@@ -459,7 +470,8 @@ class _Loader:
             return Rejection(p.source, fields["id"], reason, detail)
         return Item(id=fields["id"], title=fields["title"], image=path, image_sha=sha, width=w, height=h,
                     description=fields["description"], category=fields["category"], keywords=fields["keywords"],
-                    date=fields["date"], attributes=fields["attributes"], source=p.source)
+                    date=fields["date"], attributes=fields["attributes"], source=p.source,
+                    **{name: fields[name] for name in CatalogSection.RIGHTS})
 
 
 def load_catalog(cfg: CatalogSection, root: Path, *, image_cache_dir: Path,

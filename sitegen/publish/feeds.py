@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from sitegen.core import urls
@@ -20,8 +21,10 @@ from sitegen.distribute.plan import SitePlan
 GROUPS = (("pages", ("home", "page")), ("hubs", ("hub",)), ("collections", ("collection",)), ("items", ("item",)))
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 IMAGE_NS = "http://www.google.com/schemas/sitemap-image/1.1"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<?xml-stylesheet type="text/xsl" href="/sitemap.xsl"?>\n'
 URLSET_OPEN = f'<urlset xmlns="{SITEMAP_NS}" xmlns:image="{IMAGE_NS}">\n'
+URLSET_OPEN_XHTML = f'<urlset xmlns="{SITEMAP_NS}" xmlns:image="{IMAGE_NS}" xmlns:xhtml="{XHTML_NS}">\n'
 URLSET_CLOSE = "</urlset>\n"
 MAX_IMAGES_PER_URL = 1000  # the image sitemap limit
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9._~:/@!$&*+,;=%-]+")  # what config.py accepts as site.base_url
@@ -36,12 +39,17 @@ def _base(cfg: Config) -> str:
     return base
 
 
-def _url_entry(record: PageRecord, base_url: str) -> str:
+def _url_entry(record: PageRecord, base_url: str, cfg: Config | None = None) -> str:
+    """One ``<url>``: loc, lastmod, then the extension elements (image entries; hreflang alternates as
+    ``xhtml:link`` when ``site.translations`` declares translated sites)."""
     parts = [f"<url><loc>{escape(urls.absolute(base_url, record.path))}</loc>"]
     if record.lastmod:
         parts.append(f"<lastmod>{escape(record.lastmod)}</lastmod>")
     for image in record.images[:MAX_IMAGES_PER_URL]:
         parts.append(f"<image:image><image:loc>{escape(image.loc)}</image:loc></image:image>")
+    if cfg is not None:
+        for lang, href in urls.alternates(base_url, cfg.site.language, cfg.site.translations, record.path):
+            parts.append(f'<xhtml:link rel="alternate" hreflang="{escape(lang)}" href="{escape(href)}"/>')
     parts.append("</url>\n")
     return "".join(parts)
 
@@ -49,8 +57,9 @@ def _url_entry(record: PageRecord, base_url: str) -> str:
 class _Chunks:
     """Writes one page type's URLs into as many files as the limits need."""
 
-    def __init__(self, out_dir: Path, name: str, max_urls: int, max_bytes: int):
+    def __init__(self, out_dir: Path, name: str, max_urls: int, max_bytes: int, urlset_open: str = URLSET_OPEN):
         self.out_dir, self.name, self.max_urls, self.max_bytes = out_dir, name, max_urls, max_bytes
+        self.urlset_open = urlset_open
         self.files: list[tuple[str, str]] = []  # (file name, max lastmod)
         self._fh = None
         self._count = self._bytes = 0
@@ -72,7 +81,7 @@ class _Chunks:
         file_name = f"sitemap-{self.name}.xml" if n == 1 else f"sitemap-{self.name}-{n}.xml"
         self.files.append((file_name, ""))
         self._fh = open(self.out_dir / file_name, "wb")
-        head = (XML_HEAD + URLSET_OPEN).encode("utf-8")
+        head = (XML_HEAD + self.urlset_open).encode("utf-8")
         self._fh.write(head)
         self._count, self._bytes, self._lastmod = 0, len(head), ""
 
@@ -97,9 +106,10 @@ def write_sitemaps(records: list[PageRecord], cfg: Config, out_dir: Path, *, max
     children: list[tuple[str, str]] = []
     for name, kinds in GROUPS:
         group = sorted((r for r in records if r.in_sitemap and r.kind in kinds), key=lambda r: r.path)
-        chunks = _Chunks(out_dir, name, max_urls, max_bytes)
+        chunks = _Chunks(out_dir, name, max_urls, max_bytes,
+                         URLSET_OPEN_XHTML if cfg.site.translations else URLSET_OPEN)
         for record in group:
-            chunks.add(_url_entry(record, base).encode("utf-8"), record.lastmod)
+            chunks.add(_url_entry(record, base, cfg).encode("utf-8"), record.lastmod)
         children += chunks.finish()
     with open(out_dir / "sitemap.xml", "wb") as fh:
         fh.write((XML_HEAD + f'<sitemapindex xmlns="{SITEMAP_NS}">\n').encode("utf-8"))
@@ -113,9 +123,27 @@ def write_sitemaps(records: list[PageRecord], cfg: Config, out_dir: Path, *, max
     return ["sitemap.xml"] + [name for name, _ in children] + ["sitemap.xsl"]
 
 
+REPORT_PATH = "/_report/"  # where `sitegen serve` shows the review report (never part of build/)
+
+
+def order_rules(rules: list[tuple[bool, str]]) -> list[tuple[bool, str]]:
+    """Allow / Disallow rules (allow, path) in the order that makes a first-match parser (Python's
+    ``urllib.robotparser``, many crawlers) decide as the longest-match rule of RFC 9309 and Google does:
+    longer paths first, and on a tie Allow first (RFC 9309 prefers Allow). Exact for plain path prefixes;
+    wildcards (``*``, ``$``), which first-match parsers do not read, are not used."""
+    return sorted(dict.fromkeys(rules), key=lambda r: (-len(r[1]), not r[0], r[1]))
+
+
+def robots_rules(cfg: Config) -> list[tuple[bool, str]]:
+    """What robots.txt says for every crawler: the site is open, the review report (should a preview of
+    ``sitegen serve`` ever be reachable) is not."""
+    root = urlsplit(_base(cfg)).path or "/"
+    return order_rules([(True, root), (False, root.rstrip("/") + REPORT_PATH)])
+
+
 def write_robots(cfg: Config, out_dir: Path) -> None:
-    text = ("User-agent: *\nAllow: /\n\n"
-            f"Sitemap: {urls.absolute(_base(cfg), '/sitemap.xml')}\n")
+    lines = ["User-agent: *", *(f"{'Allow' if allow else 'Disallow'}: {path}" for allow, path in robots_rules(cfg))]
+    text = "\n".join(lines) + f"\n\nSitemap: {urls.absolute(_base(cfg), '/sitemap.xml')}\n"
     (Path(out_dir) / "robots.txt").write_text(text, encoding="utf-8", newline="\n")
 
 

@@ -3,7 +3,8 @@
 Graph nodes and their ``@id``s (Yoast-style, so nodes can reference each other):
 - ``<base>#website`` WebSite, ``<base>#organization`` Organization (the publisher);
 - ``<page url>`` WebPage / CollectionPage, ``<page url>#breadcrumb`` BreadcrumbList;
-- ``<page url>#itemlist`` ItemList of ImageObject (home, hubs, collections);
+- ``<page url>#itemlist`` ItemList: of ImageObject on hubs and collections, of the linked CollectionPages on
+  the home page (each by the ``@id`` of that page's own node);
 - ``<page url>#primaryimage`` ImageObject (item pages: ``primaryImageOfPage`` and ``mainEntity``).
 """
 
@@ -22,12 +23,26 @@ def dumps(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES)
 
 
+RIGHTS_KEYS = {"license": "license", "license_page": "acquireLicensePage", "credit": "creditText",
+               "copyright": "copyrightNotice"}  # CatalogSection.RIGHTS -> schema.org ImageObject
+
+
+def page_type(kind: str) -> str:
+    """The schema.org type of a page's own node."""
+    return "CollectionPage" if kind in ("hub", "collection") else "WebPage"
+
+
 def image_object(*, page_url: str, name: str, caption: str, content_url: str, thumbnail_url: str,
-                 width: int, height: int, keywords: list[str], date: str = "") -> dict:
-    """An ImageObject for an item image (``url`` is the item page, ``contentUrl`` the largest rendition)."""
+                 width: int, height: int, keywords: list[str], date: str = "",
+                 rights: dict[str, str] | None = None) -> dict:
+    """An ImageObject for an item image (``url`` is the item page, ``contentUrl`` the largest rendition).
+    ``rights``: license, license_page, credit, copyright (absolute URLs for the first two), empty ones left out."""
     node: dict[str, Any] = {"@type": "ImageObject", "url": page_url, "name": name, "contentUrl": content_url,
                             "thumbnailUrl": thumbnail_url, "width": width, "height": height,
                             "encodingFormat": "image/webp"}
+    for key, value in (rights or {}).items():
+        if value:
+            node[RIGHTS_KEYS[key]] = value
     if caption:
         node["caption"] = caption
         node["description"] = caption
@@ -51,9 +66,12 @@ def _organization(site: dict) -> dict:
     base = site["base_url"]
     node: dict[str, Any] = {"@type": "Organization", "@id": base + "#organization",
                             "name": site["organization"] or site["title"], "url": base}
-    if site.get("logo"):
-        node["logo"] = {"@type": "ImageObject", "@id": base + "#logo", "url": site["logo"],
-                        "contentUrl": site["logo"]}
+    logo = site.get("logo")
+    if logo:
+        node["logo"] = {"@type": "ImageObject", "@id": base + "#logo", "url": logo, "contentUrl": logo,
+                        "caption": node["name"]}
+        if site.get("logo_width"):
+            node["logo"].update(width=site["logo_width"], height=site["logo_height"])
         node["image"] = {"@id": base + "#logo"}
     return node
 
@@ -77,17 +95,33 @@ def _item_list(page: dict, entries: list[dict], name: str) -> dict:
             "itemListOrder": "https://schema.org/ItemListUnordered", "itemListElement": elements}
 
 
+def _linked_page(url: str, kind: str, name: str, description: str, card: dict | None) -> dict:
+    """A page the home page lists, as itself: its node's ``@id`` and type, name, description, thumbnail."""
+    node: dict[str, Any] = {"@type": page_type(kind), "@id": url, "url": url, "name": name}
+    if description:
+        node["description"] = description
+    if card and card["ld"]:
+        node["thumbnailUrl"] = card["ld"]["thumbnailUrl"]
+    return node
+
+
 def list_entries(site: dict, page: dict) -> list[dict]:
-    """What a listing page shows, in page order, as {url, name, ld}: on the home page the category and
-    collection cards (``url`` is the linked page, ``ld`` the ImageObject of its thumbnail), on hubs and
-    collections the item cards (``url`` is the item page). ``ld`` is None for a card without an image."""
+    """What a listing page shows, in page order, as {url, name, ld, image}: on the home page the category and
+    collection cards (``url`` and ``ld``: the linked CollectionPage; ``image``: the ImageObject of its
+    thumbnail), on hubs and collections the item cards (``url`` is the item page, ``ld`` = ``image`` its
+    ImageObject). ``image`` (and there ``ld``) is None for a card without an image."""
     base = site["base_url"].rstrip("/")
     kind = page["kind"]
     if kind == "home":
-        return [{"url": base + c["path"], "name": c["name"], "ld": c["card"]["ld"] if c["card"] else None}
-                for c in page["hubs"] + page["collections"]]
+        out = []
+        for c, linked in [(c, "hub") for c in page["hubs"]] + [(c, "collection") for c in page["collections"]]:
+            url = base + c["path"]
+            image = c["card"]["ld"] if c["card"] else None
+            out.append({"url": url, "name": c["name"], "image": image,
+                        "ld": _linked_page(url, linked, c["name"], c.get("description", ""), c["card"])})
+        return out
     if kind in ("hub", "collection"):
-        return [{"url": base + c["path"], "name": c["title"], "ld": c["ld"]} for c in page["cards"]]
+        return [{"url": base + c["path"], "name": c["title"], "ld": c["ld"], "image": c["ld"]} for c in page["cards"]]
     return []
 
 
@@ -97,7 +131,7 @@ def build_graph(site: dict, page: dict) -> dict:
     kind = page["kind"]
     url = page["url"]
     web_page: dict[str, Any] = {
-        "@type": "CollectionPage" if kind in ("hub", "collection") else "WebPage",
+        "@type": page_type(kind),
         "@id": url, "url": url, "name": page["title"], "description": page["description"],
         "isPartOf": {"@id": base + "#website"}, "breadcrumb": {"@id": url + "#breadcrumb"},
         "inLanguage": site["language"],

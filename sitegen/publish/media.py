@@ -1,4 +1,5 @@
-"""Responsive thumbnails: WebP renditions of every item image, cached by (image sha, width).
+"""Responsive thumbnails: WebP renditions of every item image, cached by (image sha, width), and the
+original files, published as they are under ``/media/original/`` for the item pages' view and download links.
 
 A rendition is encoded once and kept in ``cache_dir`` under ``<sha[:2]>/<sha>-<width>.webp``; a rebuild with
 unchanged images only checks that the files exist (no image is opened). Rendition sizes are computed from the
@@ -34,9 +35,30 @@ class Rendition:
 
 
 @dataclass(frozen=True, slots=True)
+class Original:
+    """An item's source file, published byte for byte (its metadata included)."""
+
+    url: str  # "/media/original/<item-slug>.png"
+    width: int  # as displayed (after EXIF orientation), like Item.width
+    height: int
+    mime: str  # "image/png"
+    bytes: int
+    file: str = ""  # the source path
+
+    @property
+    def name(self) -> str:
+        return self.url.rsplit("/", 1)[1]
+
+    @property
+    def format(self) -> str:
+        return MIME_NAMES.get(self.mime, self.mime)
+
+
+@dataclass(frozen=True, slots=True)
 class ImageSet:
     item_id: str
     renditions: tuple[Rendition, ...]  # ascending width
+    original: Original | None = None
 
     @property
     def largest(self) -> Rendition | None:
@@ -48,6 +70,55 @@ class ImageSet:
 
     def srcset(self) -> str:
         return ", ".join(f"{r.url} {r.width}w" for r in self.renditions)
+
+
+MIME_NAMES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WebP"}
+_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+
+
+def rendition_widths(thumbnail_widths: Sequence[int], large_width: int) -> list[int]:
+    """The widths to encode: ``build.thumbnail_widths`` and ``build.large_width`` (item pages, og:image)."""
+    return sorted({*thumbnail_widths, *([large_width] if large_width > 0 else [])})
+
+
+def sniff_mime(head: bytes) -> str:
+    """The MIME type of the image formats the loader accepts (PNG, JPEG, GIF, WebP), from the first bytes."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
+
+
+def original_for(item: Item) -> Original | None:
+    """The published original of ``item`` (reads the file's size and first bytes), or None when it cannot
+    be read or is in no format a browser shows."""
+    try:
+        with open(item.image, "rb") as fh:
+            mime = sniff_mime(fh.read(16))
+            size = os.fstat(fh.fileno()).st_size
+    except OSError:
+        return None
+    if not mime:
+        return None
+    return Original(f"/media/original/{_media_slug(item)}.{_EXTENSIONS[mime]}", item.width, item.height, mime, size,
+                    item.image)
+
+
+def with_originals(items: Sequence[Item], sets: dict[str, ImageSet]) -> dict[str, ImageSet]:
+    """``sets`` with each item's original attached (items without a published image get none)."""
+    out = dict(sets)
+    for item in items:
+        image_set = sets.get(item.id)
+        if image_set is not None and image_set.renditions:
+            original = original_for(item)
+            if original is not None:
+                out[item.id] = ImageSet(image_set.item_id, image_set.renditions, original)
+    return out
 
 
 def rendition_sizes(width: int, height: int, widths: Sequence[int]) -> list[tuple[int, int]]:
@@ -207,7 +278,8 @@ def _place(src: Path, dst: Path) -> None:
 
 
 def publish_media(sets: dict[str, ImageSet], cache_dir: Path, out_dir: Path) -> int:
-    """Hard-link (or copy) every cached rendition to ``out_dir/media/...``. Returns the number of files placed."""
+    """Hard-link (or copy) every cached rendition, and every original, to ``out_dir/media/...``. Returns the
+    number of files placed."""
     cache_dir, out_dir = Path(cache_dir), Path(out_dir)
     made: set[Path] = set()
     placed = 0
@@ -221,5 +293,13 @@ def publish_media(sets: dict[str, ImageSet], cache_dir: Path, out_dir: Path) -> 
             if not src.exists():
                 continue
             _place(src, dst)
+            placed += 1
+        original = sets[key].original
+        if original is not None and os.path.exists(original.file):
+            dst = out_dir / original.url.lstrip("/")
+            if dst.parent not in made:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dst.parent)
+            _place(Path(original.file), dst)
             placed += 1
     return placed

@@ -25,7 +25,7 @@ from sitegen.aggregate.pagecopy import QUESTION_WORDS, CollectionCopy, is_questi
 from sitegen.aggregate.summary import summarise
 from sitegen.publish import jsonld
 from sitegen.core import urls
-from sitegen.core.config import Config
+from sitegen.core.config import CatalogSection, Config
 from sitegen.publish.media import ImageSet
 from sitegen.core.models import ImageEntry, Item, PageRecord, Site
 from sitegen.core.lexicon import site_lexicon
@@ -38,7 +38,8 @@ TEMPLATES = {"home": "home.html", "hub": "hub.html", "collection": "collection.h
 TITLE_MAX = 60
 DESCRIPTION_MIN, DESCRIPTION_MAX = 70, 155
 CARD_SIZES = "(min-width: 1240px) 230px, (min-width: 900px) 22vw, (min-width: 600px) 30vw, 46vw"
-MAIN_SIZES = "(min-width: 960px) 560px, 100vw"
+MAIN_SLOT = 560  # px: the item page's image column on a wide screen
+OG_LARGE = 1200  # px: the width of a large link-preview image (og:image, twitter summary_large_image)
 PROGRESS_EVERY = 500
 
 Progress = Callable[[int, int], None]
@@ -264,7 +265,8 @@ def _digest(data) -> bytes:
 class Contexts:
     """Builds every page's template context; per-item data is computed once and shared between pages."""
 
-    def __init__(self, plan: SitePlan, site: Site, cfg: Config, images: dict[str, ImageSet], logo_url: str = ""):
+    def __init__(self, plan: SitePlan, site: Site, cfg: Config, images: dict[str, ImageSet],
+                 logo: tuple[str, int, int] = ("", 0, 0)):
         self.plan, self.site, self.cfg, self.images = plan, site, cfg, images
         self.base = cfg.site.base_url.rstrip("/")
         self.site_title = clean(cfg.site.title)
@@ -282,17 +284,34 @@ class Contexts:
         self.globals = {
             "site": {"title": self.site_title, "description": clean(cfg.site.description),
                      "language": cfg.site.language, "base_url": self.base + "/",
-                     "organization": clean(cfg.site.organization), "logo": logo_url},
+                     "organization": clean(cfg.site.organization), "logo": logo[0], "logo_width": logo[1],
+                     "logo_height": logo[2], "locale": og_locale(cfg.site.locale, cfg.site.language),
+                     "twitter_site": cfg.site.twitter_site},
             "nav": [{"name": plan.hubs[s].name, "path": urls.hub_url(s)} for s in plan.nav_hubs],
             "nav_more": [{"name": plan.hubs[s].name, "path": urls.hub_url(s)} for s in plan.nav_more],
             "footer": [{"name": plan.text_pages[s].title, "path": urls.text_page_url(s)} for s in plan.footer],
         }
+        self.rights = self._site_rights()
         self.meta = self._titles_and_descriptions()
 
     def url(self, path: str) -> str:
         return self.base + path
 
     # per-item data -------------------------------------------------------------------------------
+    def _site_rights(self) -> dict[str, str]:
+        return {name: clean(getattr(self.cfg.site, name)) for name in CatalogSection.RIGHTS}
+
+    def item_rights(self, item: Item) -> dict[str, str]:
+        """The item's license, license_page, credit and copyright: its catalog values, else the [site]
+        defaults; URLs absolute (a site path such as "/licence/" resolved against the base URL)."""
+        out = {}
+        for name in CatalogSection.RIGHTS:
+            value = clean(getattr(item, name, "")) or self.rights[name]
+            if value and name in ("license", "license_page") and value.startswith("/"):
+                value = self.url(value)
+            out[name] = value
+        return out
+
     def img(self, item_id: str, sizes: str = CARD_SIZES) -> dict | None:
         image_set = self.images.get(item_id)
         if not image_set or not image_set.renditions:
@@ -312,7 +331,7 @@ class Contexts:
             page_url=self.url(urls.item_url(item.slug)), name=clean(item.title),
             caption=clean(item.description) or clean(item.title), content_url=self.url(largest.url),
             thumbnail_url=self.url(image_set.renditions[0].url), width=largest.width, height=largest.height,
-            keywords=keywords, date=item.date)
+            keywords=keywords, date=item.date, rights=self.item_rights(item))
 
     def card(self, item_id: str) -> Card:
         card = self._cards.get(item_id)
@@ -324,11 +343,13 @@ class Contexts:
         return card
 
     def og_image(self, item_id: str | None) -> dict | None:
+        """The link-preview image: the narrowest rendition at least ``OG_LARGE`` px wide (``large``: a
+        summary_large_image card), else the largest there is (a summary card)."""
         image_set = self.images.get(item_id) if item_id else None
         if not image_set or not image_set.renditions:
             return None
-        r = image_set.renditions[-1]
-        return {"url": self.url(r.url), "width": r.width, "height": r.height,
+        r = next((r for r in image_set.renditions if r.width >= OG_LARGE), image_set.renditions[-1])
+        return {"url": self.url(r.url), "width": r.width, "height": r.height, "large": r.width >= OG_LARGE,
                 "alt": clean(self.plan.items[item_id].title)}
 
     # titles and descriptions ---------------------------------------------------------------------
@@ -421,7 +442,9 @@ class Contexts:
         ctx = {"kind": page.kind, "path": page.path, "url": self.url(page.path), "title": title,
                "description": description, "og_title": og_title, "h1": page.title, "crumb": page.title,
                "crumbs": [{"name": n, "path": p} for n, p in page.breadcrumbs],
-               "rel_prev": "", "rel_next": "", "og_image": None}
+               "rel_prev": "", "rel_next": "", "og_image": None,
+               "alternates": [{"lang": lang, "href": href} for lang, href in urls.alternates(
+                   self.base + "/", self.cfg.site.language, self.cfg.site.translations, page.path)]}
         getattr(self, f"_ctx_{page.kind}")(page, ctx)
         return ctx
 
@@ -438,6 +461,7 @@ class Contexts:
         for slug in page.hubs:
             hub = self.plan.hubs[slug]
             hubs.append({"name": hub.name, "path": urls.hub_url(slug), "count": len(hub.item_ids),
+                         "description": self.meta[urls.hub_url(slug)][1] if urls.hub_url(slug) in self.meta else "",
                          "collections": len(hub.collection_slugs),
                          "card": self.card(hub.item_ids[0]) if hub.item_ids else None})
         colls = []
@@ -445,6 +469,7 @@ class Contexts:
             link = self._collection_link(slug)
             ids = self.plan.collections[slug].item_ids
             link["card"] = self.card(ids[0]) if ids else None
+            link["description"] = self.meta[link["path"]][1] if link["path"] in self.meta else ""
             colls.append(link)
         ctx["hubs"], ctx["collections"] = hubs, colls
         ctx["pages"] = [{"name": self.plan.text_pages[s].title, "path": urls.text_page_url(s),
@@ -513,11 +538,18 @@ class Contexts:
         ctx["item"] = {
             "title": clean(item.title), "description": clean(item.description), "keywords": keywords,
             "colours": colours_of(item), "date": item.date, "width": item.width, "height": item.height,
-            "img": self.img(item.id, MAIN_SIZES), "ld": self.image_ld(item, ld_keywords)}
+            "img": None, "ld": self.image_ld(item, ld_keywords), "original": None, "download": None}
         big = self.images.get(item.id)
-        if ctx["item"]["img"] and big:  # the main image shows the largest rendition by default
+        if big and big.renditions:  # the main image: the largest rendition, never shown wider than it is
             r = big.renditions[-1]
-            ctx["item"]["img"].update(src=r.url, width=r.width, height=r.height)
+            ctx["item"]["img"] = dict(self.img(item.id, main_sizes(r.width)), src=r.url, width=r.width,
+                                      height=r.height)
+            o = big.original
+            if o is not None:
+                ctx["item"]["original"] = {"url": o.url, "format": o.format, "width": o.width, "height": o.height,
+                                           "size": file_size(o.bytes)}
+            ctx["item"]["download"] = ({"url": o.url, "name": o.name} if o is not None else
+                                       {"url": r.url, "name": r.url.rsplit("/", 1)[1]})
         ctx["hub"] = {"name": hub.name if hub else clean(item.category), "path": urls.hub_url(hub.slug) if hub else "",
                       "linked": bool(hub and hub.slug in page.hubs)}
         ctx["collections"] = [self._collection_link(s) for s in page.collections]
@@ -528,6 +560,31 @@ class Contexts:
         text = self.plan.text_pages[page.key]
         ctx["h1"] = ctx["crumb"] = clean(text.title)
         ctx["html"] = text.html
+
+
+def main_sizes(width: int) -> str:
+    """``sizes`` of the item page's image: the column on a wide screen, the viewport below, never more than
+    the largest rendition's own width (a smaller image is shown at its size, not blown up)."""
+    if width <= MAIN_SLOT:
+        return f"(min-width: {width + 40}px) {width}px, calc(100vw - 40px)"
+    return f"(min-width: 960px) {MAIN_SLOT}px, (min-width: {width + 40}px) {width}px, calc(100vw - 40px)"
+
+
+def og_locale(locale: str, language: str) -> str:
+    """``site.locale``, else the language tag written the OpenGraph way ("en-GB" -> "en_GB")."""
+    if locale:
+        return locale
+    parts = language.replace("_", "-").split("-")
+    return parts[0].lower() + (f"_{parts[-1].upper()}" if len(parts) > 1 and len(parts[-1]) == 2 else "")
+
+
+def file_size(n: int) -> str:
+    """A file size for people: "850 bytes", "12 KB", "3.4 MB" (1 KB = 1,000 bytes)."""
+    if n < 1000:
+        return f"{n:,} bytes"
+    if n < 1_000_000:
+        return f"{round(n / 1000):,} KB"
+    return f"{n / 1_000_000:.1f} MB"
 
 
 def _duplicates(values: dict[str, str], raw: dict[str, tuple]) -> dict[str, tuple[bool, str]]:
@@ -593,7 +650,7 @@ def copy_context(copy: CollectionCopy) -> dict:
 
 def page_images(g: dict, ctx: dict) -> tuple[ImageEntry, ...]:
     """Images in the page's main content, for the image sitemap (largest rendition, absolute URL)."""
-    lds = [ctx["item"]["ld"]] if ctx["kind"] == "item" else [e["ld"] for e in jsonld.list_entries(g["site"], ctx)]
+    lds = [ctx["item"]["ld"]] if ctx["kind"] == "item" else [e["image"] for e in jsonld.list_entries(g["site"], ctx)]
     seen: set[str] = set()
     out = []
     for ld in lds:
@@ -603,16 +660,26 @@ def page_images(g: dict, ctx: dict) -> tuple[ImageEntry, ...]:
     return tuple(out)
 
 
-def _publish_logo(cfg: Config, out_dir: Path) -> str:
+def _publish_logo(cfg: Config, out_dir: Path) -> tuple[str, int, int]:
+    """Copy ``site.logo`` to ``assets/logo.<ext>``: (absolute URL, width, height); the size is 0 × 0 for an
+    image Pillow cannot read (an SVG). ("", 0, 0) without a logo."""
     if not cfg.site.logo:
-        return ""
+        return "", 0, 0
     for candidate in (cfg.path(cfg.site.logo), cfg.path("content") / cfg.site.logo):
         if candidate.is_file():
             dest = out_dir / "assets" / ("logo" + candidate.suffix.lower())
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(candidate, dest)
-            return urls.absolute(cfg.site.base_url, f"/assets/{dest.name}")
-    return ""
+            width = height = 0
+            try:
+                from PIL import Image
+
+                with Image.open(candidate) as im:
+                    width, height = im.size
+            except Exception:  # not a raster image Pillow reads (an SVG): no size in JSON-LD
+                pass
+            return urls.absolute(cfg.site.base_url, f"/assets/{dest.name}"), width, height
+    return "", 0, 0
 
 
 def _place(src: Path, dest: Path) -> None:

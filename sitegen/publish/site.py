@@ -25,14 +25,17 @@ def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str
     (never page records: no sitemap lists them)."""
     from sitegen.publish.feeds import write_llms_txt, write_robots, write_sitemaps
     from sitegen.publish.redirects import write_redirects
-    from sitegen.publish.media import make_thumbnails, publish_media
+    from sitegen.publish.media import make_thumbnails, publish_media, rendition_widths, with_originals
     from sitegen.publish.render import render_site
 
     timer = timer or (lambda _name: nullcontext())
     progress = progress or (lambda _name: None)
     with timer("thumbnails"):
         thumbs_dir = cfg.store_path.parent / "thumbs"
-        images = make_thumbnails(site.items, cfg.build.thumbnail_widths, thumbs_dir, progress=progress("thumbnails"))
+        widths = rendition_widths(cfg.build.thumbnail_widths, cfg.build.large_width)
+        images = make_thumbnails(site.items, widths, thumbs_dir, progress=progress("thumbnails"))
+        if cfg.build.originals:
+            images = with_originals(site.items, images)
 
     with timer("render"):
         publish_media(images, thumbs_dir, out)
