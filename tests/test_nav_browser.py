@@ -11,7 +11,7 @@ import pytest
 
 from sitegen.cli.serve import serve_in_thread
 
-from .test_browser import ARTIFACTS, ARGS, CHROMIUM
+from .test_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the browser fixture)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
@@ -26,15 +26,6 @@ def site(example_build):
     yield root, base
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def hub_paths(root: Path) -> list[str]:

@@ -14,7 +14,7 @@ from sitegen.audit.sitemaps import read_sitemaps
 from sitegen.cli.serve import serve_in_thread
 from sitegen.core.config import Config
 
-from .test_browser import ARGS, ARTIFACTS, CHROMIUM
+from .test_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401  (the browser fixture)
 from .test_report import LINKS, SUMMARY, fill_store
 
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -90,15 +90,6 @@ def served_report(example_build):
     yield site, base
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _urls(xml: Path) -> list[tuple[str, str, int]]:
