@@ -1,4 +1,5 @@
-"""Lighthouse's SEO category on each page type of the example site, served on 127.0.0.1.
+"""Lighthouse's four categories (performance, accessibility, best practices, SEO) on each page type of the
+example site, served on 127.0.0.1.
 
 Slow (about a minute): run with `pytest -m slow`. Installs the pinned npm package `lighthouse` into
 ~/.cache/sitegen-lighthouse on first use and drives Debian's chromium (CHROME_PATH)."""
@@ -49,25 +50,32 @@ def first(root: Path, prefix: str) -> str:
     return "/" + next(p for p in sorted((root / prefix).iterdir()) if p.is_dir()).relative_to(root).as_posix() + "/"
 
 
-def test_lighthouse_seo_is_100_on_every_page_type(served, tmp_path):
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def test_lighthouse_is_at_least_99_in_every_category_on_every_page_type(served, tmp_path):
     root, base = served
     binary = lighthouse_bin()
     pages = {"home": "/", "hub": first(root, "category"), "collection": first(root, "topic"),
              "item": first(root, "item")}
-    scores = {}
+    scores: dict[str, dict[str, int]] = {}
     env = dict(os.environ, CHROME_PATH=CHROMIUM)
+    report: dict = {}
     for kind, path in pages.items():
         out = tmp_path / f"{kind}.json"
-        subprocess.run([str(binary), base + path, "--only-categories=seo", "--output=json", f"--output-path={out}",
-                        "--quiet", "--chrome-flags=--headless --no-sandbox --disable-gpu --disable-background-networking"],
-                       check=True, env=env, timeout=180, capture_output=True)
+        subprocess.run([str(binary), base + path, f"--only-categories={','.join(CATEGORIES)}", "--output=json",
+                        f"--output-path={out}", "--quiet",
+                        "--chrome-flags=--headless --no-sandbox --disable-gpu --disable-background-networking"],
+                       check=True, env=env, timeout=300, capture_output=True)
         report = json.loads(out.read_text())
-        scores[kind] = round(report["categories"]["seo"]["score"] * 100)
-        failed = [a for a in report["categories"]["seo"]["auditRefs"]
+        scores[kind] = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
+        failed = [a["id"] for a in report["categories"]["seo"]["auditRefs"]
                   if report["audits"][a["id"]]["score"] not in (None, 1) and a["weight"] > 0]
-        assert not failed, f"{kind} {path}: failed audits {[a['id'] for a in failed]}"
+        assert not failed, f"{kind} {path}: failed SEO audits {failed}"
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    (artifacts / "lighthouse-seo.json").write_text(json.dumps({"lighthouse": report["lighthouseVersion"],
-                                                               "scores": scores}, indent=2))
-    assert scores == {"home": 100, "hub": 100, "collection": 100, "item": 100}
+    (artifacts / "lighthouse.json").write_text(json.dumps({"lighthouse": report.get("lighthouseVersion"),
+                                                           "pages": pages, "scores": scores}, indent=2))
+    low = {kind: {c: v for c, v in s.items() if v < 99} for kind, s in scores.items()}
+    assert not any(low.values()), f"below 99: {low}"
+    assert all(s["seo"] == 100 for s in scores.values()), scores
