@@ -74,12 +74,15 @@ def rights_site(tmp_path_factory):
 def test_every_image_object_carries_licence_metadata(rights_site):
     root, site, cfg, plan = rights_site
     own = site.items[1]
-    seen = 0
+    seen = logos = 0
     for pp in plan.pages:
         _, page = read(root / "out", pp.path)
         graph = graph_of(page)
         for node in image_objects(graph):
-            if node.get("@id", "").endswith("#logo"):
+            if node.get("@id", "").endswith("#logo"):  # the site's own image: the site's licence
+                assert node["license"] == CC0 and node["acquireLicensePage"] == BASE + "/licence/"
+                assert (node["creditText"], node["copyrightNotice"]) == ("Test Gallery", "Public domain")
+                logos += 1
                 continue
             seen += 1
             if node["url"] == BASE + urls.item_url(own.slug):  # the catalog's own values win
@@ -90,6 +93,7 @@ def test_every_image_object_carries_licence_metadata(rights_site):
                 assert node["license"] == CC0 and node["acquireLicensePage"] == BASE + "/licence/"
                 assert (node["creditText"], node["copyrightNotice"]) == ("Test Gallery", "Public domain")
     assert seen >= len(site.items) * 2  # item pages and the cards of hubs and collections
+    assert logos == (len(plan.pages) if cfg.site.logo else 0)
 
 
 def test_no_rights_settings_no_rights_keys(tmp_path):

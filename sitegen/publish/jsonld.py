@@ -72,6 +72,9 @@ def _organization(site: dict) -> dict:
                         "caption": node["name"]}
         if site.get("logo_width"):
             node["logo"].update(width=site["logo_width"], height=site["logo_height"])
+        for key, value in (site.get("rights") or {}).items():  # the site's licence, as its images carry it
+            if value:
+                node["logo"][RIGHTS_KEYS[key]] = value
         node["image"] = {"@id": base + "#logo"}
     return node
 

@@ -292,6 +292,7 @@ class Contexts:
             "footer": [{"name": plan.text_pages[s].title, "path": urls.text_page_url(s)} for s in plan.footer],
         }
         self.rights = self._site_rights()
+        self.globals["site"]["rights"] = self._absolute_rights(self.rights)  # the logo's (jsonld)
         self.meta = self._titles_and_descriptions()
 
     def url(self, path: str) -> str:
@@ -304,13 +305,13 @@ class Contexts:
     def item_rights(self, item: Item) -> dict[str, str]:
         """The item's license, license_page, credit and copyright: its catalog values, else the [site]
         defaults; URLs absolute (a site path such as "/licence/" resolved against the base URL)."""
-        out = {}
-        for name in CatalogSection.RIGHTS:
-            value = clean(getattr(item, name, "")) or self.rights[name]
-            if value and name in ("license", "license_page") and value.startswith("/"):
-                value = self.url(value)
-            out[name] = value
-        return out
+        return self._absolute_rights({name: clean(getattr(item, name, "")) or self.rights[name]
+                                      for name in CatalogSection.RIGHTS})
+
+    def _absolute_rights(self, rights: dict[str, str]) -> dict[str, str]:
+        """``rights`` with a site path ("/licence/") as the license or license page made an absolute URL."""
+        return {name: self.url(value) if value and name in ("license", "license_page") and value.startswith("/")
+                else value for name, value in rights.items()}
 
     def img(self, item_id: str, sizes: str = CARD_SIZES) -> dict | None:
         image_set = self.images.get(item_id)
