@@ -6,8 +6,9 @@
    features ``home_collections`` strong collections, taken round-robin across hubs. With query rewards
    (``demand.steer``) the strength is multiplied by the reward ratio, and among a collection's near neighbours
    the related slots go to similarity x reward ratio first.
-3. The link graph is exactly the page plan's (``plan.plan_site`` + ``plan.link_graph``); PageRank is NetworkX's,
-   weighted by the number of links between two pages.
+3. The link graph is exactly the page plan's (``plan.plan_site`` + ``plan.link_graph``); PageRank is NetworkX's algorithm,
+   weighted by the number of links between two pages, computed on a sparse matrix (``rank.py``: the same
+   scores to 1e-9, a fraction of the time), as is the click depth from home.
 4. Shaping: every collection whose PageRank is in the bottom quartile gets links from up to two strong
    (above-median) related collections, each of which may grow to ``related_max + 2`` related links; any page
    deeper than ``max_depth`` clicks from home, or with no link to it, is fixed where the structure allows (the
@@ -142,12 +143,11 @@ def _featured(collections: Sequence[Collection], count: int,
 
 
 def _measure(site: Site, hub_page_size: int):
-    import networkx as nx
+    from sitegen.distribute.rank import measure
 
     plan = plan_site(site, hub_page_size=hub_page_size)
     graph = link_graph(plan)
-    pagerank = nx.pagerank(graph, weight="weight") if graph.number_of_nodes() else {}
-    depth = nx.single_source_shortest_path_length(graph, urls.home_url()) if graph.number_of_nodes() else {}
+    pagerank, depth = measure(graph, urls.home_url())
     return plan, graph, pagerank, depth
 
 
