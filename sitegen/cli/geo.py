@@ -58,8 +58,7 @@ def eval_geo(config_path, overrides, dataset, n_items, seed, queries, min_suppor
         cache_path = work / "geo" / "embeddings.duckdb"
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         with Store(cache_path) as cache:
-            embedder = Embedder(cfg.embed.model, batch_size=cfg.embed.batch_size, device=cfg.embed.device,
-                                store=cache)
+            embedder = Embedder.from_config(cfg.embed, store=cache)
             report = evaluate_geo(cfg.output_dir, items, embedder.encode, queries=queries, seed=seed,
                                   min_support=min_support, progress=factory)
     report["settings"] = {"site": str(cfg.output_dir), "dataset": str(Path(dataset).resolve()) if dataset else "",

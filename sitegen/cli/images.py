@@ -64,7 +64,7 @@ def train_image(config_path, overrides, epochs, batch_size, lr, item_weight, pat
     with Store(cfg.store_path) as store, _progress(enabled=not quiet) as factory:
         items = gather_site(cfg, store, progress=factory).site.items
         e = cfg.embed
-        embedder = Embedder(e.model, batch_size=e.batch_size, device=e.device, store=store)
+        embedder = Embedder.from_config(e, store=store)
         chosen = training_items(items)
         if len(chosen) < 4:
             raise click.ClickException(f"the image encoder needs at least 4 items with text and an image "

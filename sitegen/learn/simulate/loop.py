@@ -135,7 +135,7 @@ def run_simulation(cfg: Config, settings: SimulationSettings, work_dir: Path, *,
     population = None
     parsed: dict = {}
     with Store(world / "embeddings.duckdb") as cache:
-        embedder = Embedder(cfg.embed.model, batch_size=cfg.embed.batch_size, device=cfg.embed.device, store=cache)
+        embedder = Embedder.from_config(cfg.embed, store=cache)
         for r in range(1, settings.rounds + 1):
             week = start + timedelta(days=7 * (r - 1))
             bar = progress(f"round {r}/{settings.rounds}") or (lambda _d, _t: None)

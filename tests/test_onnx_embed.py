@@ -1,0 +1,135 @@
+"""sitegen.engines.onnx_bert / embed_onnx: the ONNX Runtime path of the text embedder equals the
+sentence-transformers model, runs without torch, caches its graph by fingerprint, and guards int8."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sitegen.core.errors import ModelError
+from sitegen.engines import embed as embed_mod
+from sitegen.engines import onnx_bert
+from sitegen.engines.embed import Embedder, default_model_path, neighbour_overlap
+from sitegen.store.db import Store
+
+from tests.test_embed import tiny_model  # noqa: F401  (fixture)
+
+TEXTS = ["red cotton kurta for women", "watch", "black leather boots . Footwear . Shoes . Black Casual",
+         "Sunflower clipart with a green stem and yellow petals, free public domain image",
+         "", "   spaced    out   ", "ÜBER café naïve résumé", "x" * 40, " ".join(["long"] * 400)]
+
+
+def _torch_vectors(folder, texts):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    return model.encode(texts, batch_size=4, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def test_default_model_matches_sentence_transformers():
+    onnx = Embedder(device="cpu", backend="onnx", batch_size=4)
+    assert onnx.backend == "onnx" and onnx.model_id == "all-MiniLM-L6-v2"
+    got = onnx.encode(TEXTS)
+    want = _torch_vectors(default_model_path(), TEXTS)  # includes a text past the 256-token limit
+    assert float(np.min(np.sum(got * want, axis=1))) > 0.99999
+
+
+def test_local_bert_folder_matches(tiny_model):  # noqa: F811
+    got = Embedder(str(tiny_model), device="cpu", backend="onnx", batch_size=3).encode(TEXTS)
+    want = _torch_vectors(tiny_model, TEXTS)
+    assert got.shape == (len(TEXTS), 32)
+    assert float(np.min(np.sum(got * want, axis=1))) > 0.99999
+
+
+def test_batching_does_not_change_a_vector():
+    e = Embedder(device="cpu", backend="onnx", batch_size=2)
+    alone = e.encode(["black leather boots"])[0]
+    e.clear_memory()
+    mixed = e.encode(["a much longer text about black leather boots for men", "black leather boots", "hat"])
+    np.testing.assert_allclose(mixed[1], alone, atol=1e-5)
+
+
+def test_default_build_path_never_imports_torch(tmp_path):
+    code = ("import sys; from sitegen.engines.embed import Embedder; e = Embedder(device='cpu'); "
+            "v = e.encode(['a red dress', 'blue jeans']); "
+            "print(e.backend, v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["onnx", "(2,", "384)", "False", "False"]
+
+
+def test_graph_is_cached_by_fingerprint(tmp_path, monkeypatch, tiny_model):  # noqa: F811
+    from sitegen.engines import embed_onnx
+
+    monkeypatch.setenv("SITEGEN_CACHE", str(tmp_path / "cache"))
+    first = embed_onnx.graph_path(tiny_model, "fp32")
+    assert first.is_file() and first.is_relative_to(tmp_path / "cache" / "onnx")
+    stamp = first.stat().st_mtime_ns
+    assert embed_onnx.graph_path(tiny_model, "fp32") == first and first.stat().st_mtime_ns == stamp  # reused
+    copy = tmp_path / "changed"
+    import shutil
+
+    shutil.copytree(tiny_model, copy)
+    cfg = json.loads((copy / "config.json").read_text())
+    cfg["layer_norm_eps"] = 1e-6
+    (copy / "config.json").write_text(json.dumps(cfg))
+    assert embed_onnx.graph_path(copy, "fp32") != first  # another fingerprint, another graph
+
+
+def test_unsupported_folders_fall_back_to_torch(tmp_path, tiny_model):  # noqa: F811
+    import shutil
+
+    copy = tmp_path / "cls-pooled"
+    shutil.copytree(tiny_model, copy)
+    pooling = copy / "1_Pooling" / "config.json"
+    cfg = json.loads(pooling.read_text())
+    cfg["pooling_mode"] = "cls"
+    pooling.write_text(json.dumps(cfg))
+    assert "mean pooling" in onnx_bert.supported(copy)
+    assert Embedder(str(copy), device="cpu").backend == "torch"
+    with pytest.raises(ModelError, match="embed.backend: onnx cannot run"):
+        Embedder(str(copy), device="cpu", backend="onnx")
+    with pytest.raises(ModelError, match="embed.backend"):
+        Embedder(device="cuda", backend="onnx")
+
+
+def _texts(n: int) -> list[str]:
+    colours, things = ["red", "blue", "black", "white", "green", "pink"], ["dress", "shirt", "shoes", "bag",
+                                                                         "watch", "kurta", "jeans", "cap"]
+    rng = np.random.default_rng(1)
+    return sorted({f"{rng.choice(colours)} {rng.choice(things)} for {rng.choice(['men', 'women', 'kids'])} {i % 7}"
+                   for i in range(n)})
+
+
+@pytest.mark.parametrize("threshold, kept", [(0.0, True), (1.01, False)])
+def test_int8_guard(tmp_path, monkeypatch, threshold, kept):
+    monkeypatch.setattr(embed_mod, "INT8_MIN_OVERLAP", threshold)
+    texts = _texts(300)
+    with Store(tmp_path / "site.duckdb") as store:
+        e = Embedder(device="cpu", store=store, precision="int8")
+        v = e.encode(texts)
+        assert e.guard["texts"] == len(set(texts)) and 0 < e.guard["overlap"] <= 1
+        assert (e.precision, e.model_id) == (("int8", "all-MiniLM-L6-v2+int8") if kept else
+                                             ("fp32", "all-MiniLM-L6-v2"))
+        full = Embedder(device="cpu").encode(texts)
+        assert float(np.mean(np.sum(v * full, axis=1))) > (0.97 if kept else 0.99999)
+        # the decision is kept in the store: a later embedder does not measure again
+        monkeypatch.setattr(Embedder, "_int8_guard", lambda *_: pytest.fail("measured twice"))
+        again = Embedder(device="cpu", store=store, precision="int8")
+        assert again.model_id == e.model_id and again.guard == e.guard
+
+
+def test_int8_guard_needs_enough_texts(tmp_path):
+    e = Embedder(device="cpu", precision="int8")
+    e.encode(["one text", "another"])
+    assert (e.precision, e.guard["int8"]) == ("fp32", False)
+
+
+def test_neighbour_overlap():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(60, 8)).astype(np.float32)
+    assert neighbour_overlap(a, a) == 1.0
+    assert neighbour_overlap(a, rng.normal(size=(60, 8)).astype(np.float32)) < 0.5
