@@ -19,7 +19,7 @@ from sitegen.core.errors import ModelError
 from sitegen.engines import onnx_bert
 from sitegen.engines.fingerprint import folder_fingerprint
 
-GRAPH_VERSION = 1  # bump when onnx_bert writes a different graph for the same weights
+GRAPH_VERSION = 2  # bump when onnx_bert writes a different graph for the same weights
 
 
 def cache_root() -> Path:

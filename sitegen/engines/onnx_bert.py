@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 OPSET = 17  # LayerNormalization
-_MS = "com.microsoft"  # ONNX Runtime's fused transformer operators
 _WEIGHTS = "model.safetensors"
 
 
@@ -94,23 +93,18 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    def op(self, kind: str, *inputs: str, hint: str | None = None, domain: str = "", **attrs) -> str:
+    def op(self, kind: str, *inputs: str, hint: str | None = None, **attrs) -> str:
+        """A node of ``kind``; returns its one output's name."""
         from onnx import helper
 
         out = self.name(hint or kind.lower())
-        self.nodes.append(helper.make_node(kind, list(inputs), [out], name=out, domain=domain or None, **attrs))
+        self.nodes.append(helper.make_node(kind, list(inputs), [out], name=out, **attrs))
         return out
 
     def dense(self, x: str, w: np.ndarray, b: np.ndarray, hint: str) -> str:
         """x @ w.T + b (a torch Linear's layout)."""
         return self.op("Add", self.op("MatMul", x, self.const(np.ascontiguousarray(w.T), f"{hint}.weight"),
                                       hint=f"{hint}.matmul"), self.const(b, f"{hint}.bias"))
-
-    def skip_norm(self, x: str, skip: str, w: dict, prefix: str, eps: float) -> str:
-        """LayerNorm(x + dense bias + skip), ONNX Runtime's fused SkipLayerNormalization."""
-        return self.op("SkipLayerNormalization", x, skip, self.const(w[f"{prefix}.LayerNorm.weight"]),
-                       self.const(w[f"{prefix}.LayerNorm.bias"]), self.const(w[f"{prefix}.dense.bias"]),
-                       domain=_MS, epsilon=eps)
 
     def layer_norm(self, x: str, w: dict, prefix: str, eps: float) -> str:
         return self.op("LayerNormalization", x, self.const(w[f"{prefix}.weight"]), self.const(w[f"{prefix}.bias"]),
@@ -138,24 +132,34 @@ def build_graph(folder: Path, out: Path) -> None:
     x = g.layer_norm(g.op("Add", g.op("Add", words, pos), kind), w, "embeddings.LayerNorm", eps)
 
     mask = g.op("Cast", "attention_mask", to=TensorProto.FLOAT)  # [B, T]
-    mask_index = g.op("Cast", "attention_mask", to=TensorProto.INT32)
+    # additive attention bias: 0 where attended, a large negative number on padding; [B, 1, 1, T]
+    bias = g.op("Unsqueeze", g.op("Mul", g.op("Sub", g.const(np.float32(1.0)), mask), g.const(np.float32(-1e4))),
+                g.const(np.array([1, 2], np.int64)))
+    split = g.const(np.array([0, 0, heads, head_dim], np.int64), "split_heads")
+    merge = g.const(np.array([0, 0, hidden], np.int64), "merge_heads")
+    scale = g.const(np.float32(1.0 / np.sqrt(head_dim)), "scale")
     for layer in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{layer}"
-        a = f"{p}.attention.self"
-        qkv_w = np.concatenate([w[f"{a}.{n}.weight"].T for n in ("query", "key", "value")], axis=1)
-        qkv_b = np.concatenate([w[f"{a}.{n}.bias"] for n in ("query", "key", "value")])
-        attended = g.op("Attention", x, g.const(np.ascontiguousarray(qkv_w), f"{p}.qkv.weight"),
-                        g.const(qkv_b, f"{p}.qkv.bias"), mask_index, domain=_MS, num_heads=heads,
-                        hint=f"{p}.attention")
-        attended = g.op("MatMul", attended, g.const(np.ascontiguousarray(w[f"{p}.attention.output.dense.weight"].T)),
-                        hint=f"{p}.attention_out.matmul")
-        x = g.skip_norm(attended, x, w, f"{p}.attention.output", eps)
-        inner = g.op("MatMul", x, g.const(np.ascontiguousarray(w[f"{p}.intermediate.dense.weight"].T)),
-                     hint=f"{p}.inner.matmul")
-        gelu = g.op("BiasGelu", inner, g.const(w[f"{p}.intermediate.dense.bias"]), domain=_MS)
-        ff = g.op("MatMul", gelu, g.const(np.ascontiguousarray(w[f"{p}.output.dense.weight"].T)),
-                  hint=f"{p}.ff_out.matmul")
-        x = g.skip_norm(ff, x, w, f"{p}.output", eps)
+
+        def heads_of(name: str, perm: list[int]) -> str:
+            proj = g.dense(x, w[f"{p}.attention.self.{name}.weight"], w[f"{p}.attention.self.{name}.bias"],
+                           f"{p}.{name}")
+            return g.op("Transpose", g.op("Reshape", proj, split), perm=perm)
+
+        q, k, v = heads_of("query", [0, 2, 1, 3]), heads_of("key", [0, 2, 3, 1]), heads_of("value", [0, 2, 1, 3])
+        scores = g.op("Add", g.op("Mul", g.op("MatMul", q, k), scale), bias)
+        context = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
+        context = g.op("Reshape", g.op("Transpose", context, perm=[0, 2, 1, 3]), merge)
+        attended = g.dense(context, w[f"{p}.attention.output.dense.weight"], w[f"{p}.attention.output.dense.bias"],
+                           f"{p}.attention_out")
+        x = g.layer_norm(g.op("Add", attended, x), w, f"{p}.attention.output.LayerNorm", eps)
+        inner = g.dense(x, w[f"{p}.intermediate.dense.weight"], w[f"{p}.intermediate.dense.bias"], f"{p}.inner")
+        # exact gelu: 0.5 x (1 + erf(x / sqrt 2))
+        gelu = g.op("Mul", g.op("Mul", inner, g.const(np.float32(0.5))),
+                    g.op("Add", g.op("Erf", g.op("Div", inner, g.const(np.float32(np.sqrt(2.0))))),
+                         g.const(np.float32(1.0))))
+        ff = g.dense(gelu, w[f"{p}.output.dense.weight"], w[f"{p}.output.dense.bias"], f"{p}.ff_out")
+        x = g.layer_norm(g.op("Add", ff, x), w, f"{p}.output.LayerNorm", eps)
 
     # mean pooling over attended tokens
     weights = g.op("Unsqueeze", mask, g.const(np.array([2], np.int64)))  # [B, T, 1]
@@ -170,9 +174,9 @@ def build_graph(folder: Path, out: Path) -> None:
          helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
         [helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", hidden])],
         g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
-                                                          helper.make_opsetid(_MS, 1)], producer_name="sitegen")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="sitegen")
     model.ir_version = 8
+    onnx.checker.check_model(model)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     onnx.save(model, str(tmp))
@@ -180,8 +184,8 @@ def build_graph(folder: Path, out: Path) -> None:
 
 
 def quantize(fp32: Path, out: Path) -> None:
-    """Dynamic int8: each dense layer's weights quantised per output channel, activations at run time; the
-    attention products (two activations) and the embeddings stay float."""
+    """Dynamic int8: each dense layer's weights quantised per output channel, its input per batch at run time
+    (so an int8 vector depends a little on its batch); the attention products and the embeddings stay float."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
