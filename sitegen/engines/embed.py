@@ -181,21 +181,28 @@ class Embedder:
         self._decided = True
 
     def _int8_guard(self, texts: list[str]) -> dict:
-        from sitegen.engines.embed_onnx import OnnxEncoder
-
         sample = sorted(set(texts))
         if len(sample) > _GUARD_SAMPLE:
             rng = np.random.default_rng(0)
             sample = [sample[i] for i in sorted(rng.choice(len(sample), _GUARD_SAMPLE, replace=False))]
         if len(sample) < _GUARD_MIN:
             return {"int8": False, "overlap": None, "texts": len(sample)}
-        threads = self.threads or _cpu_threads()
-        full = _l2_normalise(OnnxEncoder(self.path, "fp32", threads).encode(sample, self.batch_size))
-        small = _l2_normalise(OnnxEncoder(self.path, "int8", threads).encode(sample, self.batch_size))
+        full = _l2_normalise(self._onnx("fp32").encode(sample, self.batch_size))
+        small = _l2_normalise(self._onnx("int8").encode(sample, self.batch_size))
         overlap = neighbour_overlap(full, small, k=10)
         return {"int8": overlap >= INT8_MIN_OVERLAP, "overlap": round(overlap, 4), "texts": len(sample)}
 
     # -- model ---------------------------------------------------------------------------------------
+    def _onnx(self, precision: str) -> Any:
+        """The process's ONNX Runtime session of this folder at ``precision`` (the guard and encode share it)."""
+        from sitegen.engines.embed_onnx import OnnxEncoder
+
+        threads = self.threads or _cpu_threads()
+        key = (str(self.path), f"onnx:{precision}:{threads}")
+        if key not in _MODELS:
+            _MODELS[key] = OnnxEncoder(self.path, precision, threads)
+        return _MODELS[key]
+
     @property
     def model_loaded(self) -> bool:
         return self._model is not None
@@ -224,12 +231,7 @@ class Embedder:
         if self._model is not None:
             return self._model
         if self.backend == "onnx":
-            from sitegen.engines.embed_onnx import OnnxEncoder
-
-            key = (str(self.path), f"onnx:{self.precision}:{self.threads or _cpu_threads()}")
-            if key not in _MODELS:
-                _MODELS[key] = OnnxEncoder(self.path, self.precision, self.threads or _cpu_threads())
-            self._model = _MODELS[key]
+            self._model = self._onnx(self.precision)
             return self._model
         os.environ["HF_HUB_OFFLINE"] = "1"  # sitegen never downloads weights
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
