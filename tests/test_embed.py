@@ -91,7 +91,7 @@ def test_store_cache_across_embedders(tmp_path, minilm):
         first = Embedder(device="cpu", store=store)
         a = first.encode(texts)
         assert first.stats["embedded"] == 5
-        rows = store.embeddings.get([text_hash(t) for t in texts], DEFAULT_MODEL)
+        rows = store.embeddings.get([text_hash(t) for t in texts], first.model_id)
         assert len(rows) == 5 and all(len(b) == 384 * 4 for b in rows.values())
     with Store(tmp_path / "site.duckdb") as store:
         second = Embedder(device="cpu", store=store)

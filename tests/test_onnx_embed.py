@@ -191,9 +191,13 @@ def test_the_machine_decision_is_keyed_by_model_precision_and_runtime(tmp_path, 
                 embed_mod._machine_decision_path(tiny_model, "openvino", "bf16")}) == 3
 
 
-def test_precision_guard_needs_enough_texts(tmp_path):
+def test_precision_guard_waits_for_enough_texts(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed_mod, "MIN_OVERLAP", 1.01)  # a measurement would reject int8
+    monkeypatch.setattr(embed_mod, "_machine_decision_path", lambda *_: tmp_path / "decision.json")
     e = Embedder(device="cpu", precision="int8")
-    e.encode(["one text", "another"])
+    e.encode(["one text", "another"])  # too few to measure: int8 stays, undecided, and its id is stable
+    assert (e.precision, e.model_id, e.guard) == ("int8", "all-MiniLM-L6-v2+int8", None)
+    e.encode(_texts(300))
     assert (e.precision, e.guard["kept"]) == ("fp32", False)
 
 

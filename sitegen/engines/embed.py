@@ -43,7 +43,7 @@ BACKENDS = ("auto", "onnx", "openvino", "torch")
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
 MIN_OVERLAP = 0.97  # the precision guard: mean top-10 neighbour overlap with float32 on the site's texts
 _GUARD_SAMPLE = 1000  # texts the guard embeds both ways
-_GUARD_MIN = 50  # fewer distinct texts than this: no neighbourhoods to compare, the guard keeps float32
+_GUARD_MIN = 50  # fewer distinct texts than this: no neighbourhoods to compare, the guard waits for more
 _GRAPH_BACKENDS = ("onnx", "openvino")
 _RUNS_ON = {"bf16": "openvino", "int8": "onnx"}  # the backend each reduced precision needs
 
@@ -249,29 +249,32 @@ class Embedder:
             return
         if decided is None:
             decided = self._guard(texts)
-            if decided["overlap"] is not None:  # a measurement, not "too few texts to tell"
-                machine.parent.mkdir(parents=True, exist_ok=True)
-                tmp = machine.with_name(f"{machine.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(decided), encoding="utf-8")
-                tmp.replace(machine)
+            if decided is None:  # too few texts to tell: the reduced precision stays until a call can measure
+                return
+            machine.parent.mkdir(parents=True, exist_ok=True)
+            tmp = machine.with_name(f"{machine.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(decided), encoding="utf-8")
+            tmp.replace(machine)
         if self.store is not None:
             self.store.cache.put("embed_precision", {key: decided})
         self.guard = decided
         if not decided["kept"]:
             self.precision, self.model_id, self._model = "fp32", self.base_id, None
+            self._memory = {}  # vectors of the reduced precision, embedded while the guard waited for texts
             if self._auto_backend:
                 self.backend = "onnx"
         self._decided = True
 
-    def _guard(self, texts: list[str]) -> dict:
+    def _guard(self, texts: list[str]) -> dict | None:
         """Embed a seeded sample of ``texts`` at float32 and at the reduced precision; keep the latter when their
-        top-10 neighbourhoods agree on at least MIN_OVERLAP."""
+        top-10 neighbourhoods agree on at least MIN_OVERLAP. None when there are too few distinct texts to have
+        neighbourhoods."""
         sample = sorted(set(texts))
         if len(sample) > _GUARD_SAMPLE:
             rng = np.random.default_rng(0)
             sample = [sample[i] for i in sorted(rng.choice(len(sample), _GUARD_SAMPLE, replace=False))]
         if len(sample) < _GUARD_MIN:
-            return {"kept": False, "overlap": None, "texts": len(sample)}
+            return None
         full = _l2_normalise(self._graph("onnx", "fp32").encode(sample, self.batch_size))
         small = _l2_normalise(self._graph(self.backend, self.precision).encode(sample, self.batch_size))
         overlap = neighbour_overlap(full, small, k=10)
