@@ -8,6 +8,8 @@ background that touches the image border (product photos on white), unless that 
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -175,17 +177,33 @@ def cached_traits(items: Sequence[Item], store: Store | None = None) -> dict[str
     """Item id -> traits of its image (5 colours at most), read from / written to the store's cache keyed by
     the image hash, so a second build reads no pixels. Items without an image are left out."""
     keys = {item.id: item.image_sha or item.image for item in items if item.image}
-    paths = {item.id: item.image for item in items}
     cached: dict[str, dict] = {}
     if store is not None and keys:
         got = store.cache.get(CACHE_NAMESPACE, sorted(set(keys.values())))
         cached = {k: v for k, v in got.items() if isinstance(v, dict)}
+    from sitegen.ingest.images import LARGE_PIXELS
+
+    small: dict[str, str] = {}  # image key -> the path of its first item
+    large: dict[str, str] = {}
+    for item in items:
+        key = keys.get(item.id)
+        if key is not None and key not in cached:
+            (large if item.width * item.height > LARGE_PIXELS else small).setdefault(key, item.image)
     fresh: dict[str, dict] = {}
+
+    def keep(key: str, t: ImageTraits) -> None:
+        fresh[key] = {"colours": [[n, share] for n, share in t.colours], "transparent": t.transparent}
+
+    if small:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1, len(small)))) as pool:  # Pillow frees the GIL
+            for key, t in zip(small, pool.map(lambda path: image_traits(path, k=5), small.values())):
+                keep(key, t)
+    for key, path in large.items():  # one at a time, in this thread (see publish.media.make_thumbnails)
+        keep(key, image_traits(path, k=5))
     out: dict[str, ImageTraits] = {}
     for item_id, key in keys.items():
-        if key not in cached and key not in fresh:
-            t = image_traits(paths[item_id], k=5)
-            fresh[key] = {"colours": [[name, share] for name, share in t.colours], "transparent": t.transparent}
         value = cached[key] if key in cached else fresh[key]
         out[item_id] = ImageTraits(tuple((str(n), float(sh)) for n, sh in value.get("colours", [])),
                                    bool(value.get("transparent", False)))

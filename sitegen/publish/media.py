@@ -21,7 +21,7 @@ from sitegen.core.models import Item
 from sitegen.core.urls import slugify
 
 WEBP_QUALITY = 80
-WEBP_METHOD = 4
+WEBP_METHOD = 2  # libwebp effort 0-6: 2 encodes twice as fast as the default 4 for files about 3% larger
 
 Progress = Callable[[int, int], None]
 
@@ -199,8 +199,9 @@ def encode_renditions(path: str, targets: list[tuple[int, int, Path]]) -> None:
 
 
 def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Path, *,
-                    progress: Progress | None = None, workers: int = 0) -> dict[str, ImageSet]:
-    """Encode (or find in the cache) every rendition of every item. Returns item id -> ImageSet.
+                    progress: Progress | None = None, workers: int = 0, fresh: bool = False) -> dict[str, ImageSet]:
+    """Encode (or find in the cache; ``fresh``: encode again) every rendition of every item. Returns item id ->
+    ImageSet.
 
     Items whose image cannot be read are left out of the result (their pages show no image); the loader
     normally rejects such rows before this stage."""
@@ -216,7 +217,7 @@ def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Pat
             job = jobs.get(item.image_sha)
             if job is not None and r.file in job[1]:
                 continue
-            if not os.path.exists(target):
+            if fresh or not os.path.exists(target):
                 job = jobs.setdefault(item.image_sha, (item.image, {}, []))
                 job[1][r.file] = (r.width, r.height, target)
         if item.image_sha in jobs:
