@@ -45,19 +45,24 @@ def main() -> None:
 @click.option("--base-url", default=None, help="Absolute URL the site is published at (site.base_url).")
 @click.option("--no-check", is_flag=True, help="Skip the audit and review report at the end.")
 @click.option("--force", is_flag=True, help="Write every page again even when nothing changed.")
+@click.option("--no-cache", is_flag=True,
+              help="Compute every stage again, reading no cached result (embeddings, GEO results, colours, "
+                   "thumbnails, pages); pinned slugs and lastmod are kept. Implies --force.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars; print only the summary.")
-def build(config_path, overrides, strict, output, base_url, no_check, force, quiet) -> None:
+def build(config_path, overrides, strict, output, base_url, no_check, force, no_cache, quiet) -> None:
     """Build the site into build/ (atomically: a failed build leaves the previous site untouched)."""
     cfg = _load(config_path, overrides, {"build.output": output, "site.base_url": base_url}, strict=strict)
-    result = _build(cfg, strict=strict, check=False if no_check else None, quiet=quiet, force=force)
+    result = _build(cfg, strict=strict, check=False if no_check else None, quiet=quiet, force=force,
+                    no_cache=no_cache)
     _print_summary(result, cfg)
 
 
-def _build(cfg: Config, *, strict: bool, check: bool | None, quiet: bool, force: bool = False):
+def _build(cfg: Config, *, strict: bool, check: bool | None, quiet: bool, force: bool = False,
+           no_cache: bool = False):
     from sitegen.pipeline.build import build_site
 
     with _progress(enabled=cfg.build.progress and not quiet) as factory:
-        return build_site(cfg, strict=strict, progress=factory, check=check, force=force)
+        return build_site(cfg, strict=strict, progress=factory, check=check, force=force, no_cache=no_cache)
 
 
 @contextmanager

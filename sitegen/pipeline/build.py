@@ -43,19 +43,25 @@ class BuildResult:
 
 def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory | None = None,
                check: bool | None = None, force: bool = False, demand: Demand | None = None,
-               expired: Iterable[str] = ()) -> BuildResult:
+               expired: Iterable[str] = (), no_cache: bool = False) -> BuildResult:
     """Run the whole pipeline and publish ``cfg.output_dir`` atomically. ``demand`` (rewards, demanded topics)
     and ``expired`` (topics whose trend expired) are the demand loop's input; without ``demand`` the build
-    gathers its own (``sitegen.demand.gather``: signals, rewards, console topics, the trend agent)."""
+    gathers its own (``sitegen.demand.gather``: signals, rewards, console topics, the trend agent).
+    ``no_cache``: every stage computes its result again instead of reading a cached one (embeddings, GEO
+    results, colours, thumbnails, pages); pinned slugs and lastmod are kept, so the output equals the
+    incremental build's."""
     summary = BuildSummary(warnings=list(cfg.warnings))
     with BuildSession(cfg, summary) as session:
+        if no_cache:
+            session.store.ignore_cached_results()
         return _pipeline(cfg, session, summary, progress or (lambda _name: None), strict,
-                         cfg.build.check if check is None else check, force, demand, frozenset(expired))
+                         cfg.build.check if check is None else check, force or no_cache, demand,
+                         frozenset(expired), no_cache)
 
 
 def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progress: ProgressFactory,
-              strict: bool, check: bool, force: bool, demand: Demand | None, expired: frozenset[str]
-              ) -> BuildResult:
+              strict: bool, check: bool, force: bool, demand: Demand | None, expired: frozenset[str],
+              no_cache: bool = False) -> BuildResult:
     store, run_id, timer = session.store, session.run_id, StageTimer(summary)
 
     gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
@@ -118,7 +124,7 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
     records, changes = write_site(plan, site, cfg, session.tmp_dir, previous=previous, reusable=reusable,
                                   previous_dir=session.out_dir if session.trusted else None,
                                   now=session.started, summary=summary, timer=timer, progress=progress,
-                                  retired=life.decisions.retired)
+                                  retired=life.decisions.retired, fresh_media=no_cache)
 
     # Crash consistency: the new pages and slug pins are committed (as a pending generation, the previous
     # pages kept) BEFORE the swap, and the generation is recorded as live after it; the next build settles a

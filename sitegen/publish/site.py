@@ -17,7 +17,7 @@ def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str
                reusable: dict[str, PageRecord], previous_dir: Path | None, now: str, summary: BuildSummary,
                timer: Callable[[str], ContextManager] | None = None,
                progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
-               retired: Sequence[RetiredPage] = ()
+               retired: Sequence[RetiredPage] = (), fresh_media: bool = False
                ) -> tuple[list[PageRecord], list[tuple[str, str, str, str]]]:
     """Returns the page records (with lastmod) and the change list against ``previous``. A page whose render
     key is that of its record in ``reusable`` is copied from ``previous_dir`` instead of rendered again.
@@ -33,7 +33,7 @@ def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str
     with timer("thumbnails"):
         thumbs_dir = cfg.store_path.parent / "thumbs"
         widths = rendition_widths(cfg.build.thumbnail_widths, cfg.build.large_width)
-        images = make_thumbnails(site.items, widths, thumbs_dir, progress=progress("thumbnails"))
+        images = make_thumbnails(site.items, widths, thumbs_dir, progress=progress("thumbnails"), fresh=fresh_media)
         if cfg.build.originals:
             images = with_originals(site.items, images)
 

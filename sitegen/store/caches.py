@@ -8,14 +8,19 @@ from sitegen.store.repository import Repository
 
 
 class Caches(Repository):
+    """``fresh`` (``Store.ignore_cached_results``): every namespace but the build's own state reads as empty, so
+    each result is computed again (and written back)."""
+
     OWNER = "cache"
+    STATE = frozenset({"output", "embed_precision"})  # the published generation; the precision decision
+    fresh = False
     MIGRATIONS = [
         ["CREATE TABLE IF NOT EXISTS cache (namespace VARCHAR, key VARCHAR, value JSON, "
          "PRIMARY KEY (namespace, key))"],
     ]
 
     def get(self, namespace: str, keys: list[str]) -> dict[str, object]:
-        if not keys:
+        if not keys or (self.fresh and namespace not in self.STATE):
             return {}
         with self.db.registered("_keys", self.db.keys_table(keys)):
             rows = self.db.rows("SELECT c.key, c.value FROM cache c JOIN _keys k ON c.key = k.k "

@@ -76,6 +76,12 @@ class Store:
             self._repos[cls] = cls(self._db)
         return self._repos[cls]  # type: ignore[return-value]
 
+    def ignore_cached_results(self) -> None:
+        """From now on read no cached result back (embeddings, GEO results, pixel colours, model outputs, audit
+        findings): ``sitegen build --no-cache``. State stays: pinned slugs, pages and lastmod, the lifecycle, the
+        published generation. Results are still written, for the builds after."""
+        self.cache.fresh = self.embeddings.fresh = True
+
     # -- lifecycle -----------------------------------------------------------------------------------------
     def close(self) -> None:
         self._db.close()

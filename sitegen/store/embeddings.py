@@ -13,6 +13,7 @@ def text_hash(text: str) -> str:
 
 class Embeddings(Repository):
     OWNER = "embeddings"
+    fresh = False  # Store.ignore_cached_results: nothing is read back, every text is embedded again
     MIGRATIONS = [
         [
             """CREATE TABLE IF NOT EXISTS embeddings (
@@ -21,7 +22,7 @@ class Embeddings(Repository):
     ]
 
     def get(self, hashes: list[str], model_id: str) -> dict[str, bytes]:
-        if not hashes:
+        if not hashes or self.fresh:
             return {}
         with self.db.registered("_wanted", self.db.keys_table(hashes)):
             rows = self.db.rows("SELECT e.text_hash, e.vector FROM embeddings e JOIN _wanted w ON e.text_hash = w.k "
