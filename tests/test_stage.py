@@ -126,3 +126,24 @@ def test_stage_results_check_declared_inputs_and_outputs(tmp_path):
         results.put(bad, bad.run(StageContext(cfg, None), site=_site()))
     results.put(LINK, Linked(_site(), {}))
     assert isinstance(results.values["link"], Linked)
+
+
+def test_the_closure_reads_imports_from_the_user_cache_and_sees_an_edit(tmp_path, stage_package, monkeypatch):
+    from sitegen.core import stage as stage_mod
+
+    monkeypatch.setenv("SITEGEN_CACHE", str(tmp_path / "cache"))
+    (stage_package / "extra.py").write_text("X = 1\n")
+    stage_mod._imports.cache_clear()
+    stage_mod._module_file.cache_clear()  # an earlier test had another stagepkg
+    first = module_closure(["stagepkg.stage"])
+    assert {"stagepkg.stage", "stagepkg.helper"} <= first and "stagepkg.extra" not in first
+    assert (tmp_path / "cache" / stage_mod._IMPORTS_CACHE).is_file()
+    assert "stagepkg.stage" not in sys.modules  # found by reading the files, nothing imported
+    parse = stage_mod._imports
+    monkeypatch.setattr(stage_mod, "_imports", lambda *_: pytest.fail("parsed again"))
+    assert module_closure(["stagepkg.stage"]) == first  # the import lists come from the cache
+    monkeypatch.setattr(stage_mod, "_imports", parse)
+    time.sleep(0.01)
+    source = stage_package / "stage.py"
+    source.write_text(source.read_text() + "\ndef more():\n    from stagepkg import extra\n    return extra.X\n")
+    assert "stagepkg.extra" in module_closure(["stagepkg.stage"])  # another version of the file: parsed again

@@ -107,8 +107,17 @@ def source_digest(modules: tuple[str, ...]) -> str:
     return h.hexdigest()
 
 
+_IMPORTS_CACHE = "stage-imports-v1.json"  # in the user cache: "module|path|mtime|size" -> its imports
+
+
 def module_closure(modules: Iterable[str]) -> set[str]:
-    """``modules`` and every module they import from their own top-level package (and from sitegen)."""
+    """``modules`` and every module they import from their own top-level package (and from sitegen). A file's
+    import list is parsed once per version of the file and kept in the user cache (parsing every module's
+    source each build costs about a second)."""
+    from sitegen.core.usercache import read_json, write_json
+
+    known = read_json(_IMPORTS_CACHE)
+    fresh: dict[str, list[str]] = {}
     seen: set[str] = set()
     todo = [m for m in modules if m]
     while todo:
@@ -119,21 +128,50 @@ def module_closure(modules: Iterable[str]) -> set[str]:
         path = _module_file(name)
         if path is None:
             continue
+        st = path.stat()
+        key = f"{name}|{path}|{st.st_mtime_ns}|{st.st_size}"
+        imports = known.get(key)
+        if not isinstance(imports, list):
+            imports = fresh[key] = list(_imports(str(path), st.st_mtime_ns, name))
         roots = {"sitegen", name.split(".")[0]}
-        todo.extend(m for m in _imports(str(path), path.stat().st_mtime_ns, name)
-                    if m.split(".")[0] in roots and _module_file(m) is not None)
+        todo.extend(m for m in imports if m.split(".")[0] in roots and _module_file(m) is not None)
+    if fresh:
+        live = {k: v for k, v in known.items() if _still_there(k)}  # forget files that changed or went
+        write_json(_IMPORTS_CACHE, {**live, **fresh})
     return seen
+
+
+def _still_there(key: str) -> bool:
+    _name, path, mtime, size = key.rsplit("|", 3)
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return False
+    return f"{st.st_mtime_ns}|{st.st_size}" == f"{mtime}|{size}"
 
 
 @lru_cache(maxsize=None)
 def _module_file(name: str) -> Path | None:
+    """The source file of module ``name``, found without importing anything: ``find_spec`` of a dotted name
+    imports its parents (and "from pkg.mod import Name" makes a candidate "pkg.mod.Name", which would import
+    pkg.mod), so only the top-level package is looked up and the rest is read from its folders."""
+    parts = name.split(".")
     try:
-        spec = find_spec(name)
+        spec = find_spec(parts[0])
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+    if spec is None:
         return None
-    return Path(spec.origin)
+    if len(parts) == 1:
+        return Path(spec.origin) if spec.origin and spec.origin.endswith(".py") else None
+    folders = [Path(f) for f in (spec.submodule_search_locations or [])]
+    for part in parts[1:-1]:
+        folders = [f / part for f in folders if (f / part / "__init__.py").is_file()]
+    for folder in folders:
+        for candidate in (folder / f"{parts[-1]}.py", folder / parts[-1] / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 @lru_cache(maxsize=None)

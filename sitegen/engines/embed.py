@@ -117,7 +117,7 @@ def _machine_decision_path(folder: Path, backend: str, precision: str) -> Path:
     import hashlib
     from importlib.metadata import PackageNotFoundError, version
 
-    from sitegen.engines.embed_onnx import cache_root
+    from sitegen.core.usercache import cache_root
 
     runtime = {"openvino": "openvino", "onnx": "onnxruntime"}[backend]
     try:
