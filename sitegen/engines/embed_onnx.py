@@ -13,22 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from sitegen.core.errors import ModelError
+from sitegen.core.usercache import cache_root
 from sitegen.engines import onnx_bert
 from sitegen.engines.fingerprint import folder_fingerprint
 
 GRAPH_VERSION = 2  # bump when onnx_bert writes a different graph for the same weights
-
-
-def cache_root() -> Path:
-    if os.environ.get("SITEGEN_CACHE"):
-        return Path(os.environ["SITEGEN_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "sitegen"
 
 
 def available(folder: Path) -> str | None:
@@ -96,7 +91,8 @@ class _GraphEncoder:
     def _open(self, folder: Path, precision: str, threads: int) -> None:
         raise NotImplementedError
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _run(self, batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        """The vectors of each (token ids, attention mask) batch, in order."""
         raise NotImplementedError
 
     @property
@@ -104,24 +100,26 @@ class _GraphEncoder:
         raise NotImplementedError
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """One row per text, in order; texts are run in batches of similar length (longest first)."""
+        """One row per text, in order. A batch holds texts of one token length only (longest first, at most
+        ``batch_size``): nothing is padded, so a text's vector is the same whatever else is embedded with it
+        (padding changes which kernels a runtime picks, and so the last bits of a reduced precision)."""
         encodings = self.tokenizer.encode_batch(texts)
         lengths = np.array([len(e.ids) for e in encodings])
-        order = np.argsort(-lengths, kind="stable")
-        out: np.ndarray | None = None
-        for start in range(0, len(texts), batch_size):
-            rows = order[start:start + batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), np.int64)
-            mask = np.zeros((len(rows), width), np.int64)
-            for r, i in enumerate(rows):
-                ids[r, :lengths[i]] = encodings[i].ids
-                mask[r, :lengths[i]] = 1
-            vecs = self._run(ids, mask)
-            if out is None:
-                out = np.empty((len(texts), vecs.shape[1]), np.float32)
+        order = np.lexsort((np.arange(len(texts)), -lengths))
+        groups: list[np.ndarray] = []
+        for length in dict.fromkeys(lengths[order].tolist()):
+            same = order[lengths[order] == length]
+            groups.extend(same[i:i + batch_size] for i in range(0, len(same), batch_size))
+
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            for rows in groups:
+                ids = np.array([encodings[i].ids for i in rows], np.int64)
+                yield ids, np.ones_like(ids)
+
+        out = np.empty((len(texts), self.dim), np.float32)
+        for rows, vecs in zip(groups, self._run(batches())):
             out[rows] = vecs
-        return out if out is not None else np.zeros((0, 0), np.float32)
+        return out
 
 
 class OnnxEncoder(_GraphEncoder):
@@ -139,8 +137,9 @@ class OnnxEncoder(_GraphEncoder):
         self.session = ort.InferenceSession(str(graph_path(folder, precision)), options,
                                             providers=["CPUExecutionProvider"])
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    def _run(self, batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        for ids, mask in batches:
+            yield self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     @property
     def dim(self) -> int:
@@ -149,7 +148,10 @@ class OnnxEncoder(_GraphEncoder):
 
 class OpenVinoEncoder(_GraphEncoder):
     """The float32 graph compiled by OpenVINO's CPU plugin; at "bf16" its matrix products run in bfloat16 on the
-    CPU's own units (the plugin keeps softmax, normalisation and accumulation in float32)."""
+    CPU's own units (the plugin keeps softmax, normalisation and accumulation in float32). Compiled for
+    throughput: the plugin splits the threads into streams and batches run on them concurrently (about 20%
+    faster on two cores than one stream of two threads; every batch's rows are its own). The compiled model is
+    cached in the user cache (``openvino/``), so a later process loads it in a fraction of the compile."""
 
     runtime = "OpenVINO"
 
@@ -157,16 +159,30 @@ class OpenVinoEncoder(_GraphEncoder):
         import openvino
 
         core = openvino.Core()
-        model = core.read_model(str(graph_path(folder, "fp32")))
-        self._dim = int(model.outputs[0].get_partial_shape()[1].get_length())
-        compiled = core.compile_model(model, "CPU", {
-            "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY",
+        core.set_property({"CACHE_DIR": str(cache_root() / "openvino")})
+        self.compiled = core.compile_model(str(graph_path(folder, "fp32")), "CPU", {
+            "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "THROUGHPUT",
             "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"})
-        self.request = compiled.create_infer_request()
+        self._dim = int(self.compiled.outputs[0].get_partial_shape()[1].get_length())
+        self._jobs = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        out = self.request.infer({"input_ids": ids, "attention_mask": mask})
-        return np.array(out[0], dtype=np.float32)  # a copy: the request reuses its output buffer
+    def _run(self, batches: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[np.ndarray]:
+        import openvino
+
+        queue = openvino.AsyncInferQueue(self.compiled, self._jobs)
+        done: dict[int, np.ndarray] = {}
+        # a copy: each request reuses its output buffer
+        queue.set_callback(lambda request, k: done.__setitem__(k, request.get_output_tensor(0).data.copy()))
+        pending = 0
+        for k, (ids, mask) in enumerate(batches):
+            queue.start_async({"input_ids": ids, "attention_mask": mask}, k)  # waits while every request is busy
+            while pending in done:  # hand back, in order, what has finished
+                yield done.pop(pending)
+                pending += 1
+        queue.wait_all()
+        while pending in done:
+            yield done.pop(pending)
+            pending += 1
 
     @property
     def dim(self) -> int:
