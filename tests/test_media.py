@@ -124,3 +124,37 @@ def test_items_sharing_one_image_are_encoded_once(tmp_path, monkeypatch):
     assert len(calls) == 1 and set(sets) == {i.id for i in twins}
     assert sets["twin3"].renditions[0].url == "/media/twin-3-160.webp"
     assert publish_media(sets, tmp_path / "cache", tmp_path / "out") == 12
+
+
+def test_the_background_warmer_fills_the_cache_and_stops_between_images(tmp_path, monkeypatch):
+    import threading
+
+    from sitegen.publish import media
+    from sitegen.publish.media import ThumbnailWarmer
+
+    items = [_item(tmp_path, f"w{i}", (400, 300), fill=(20 * i, 90, 160)) for i in range(6)]
+    ThumbnailWarmer(items, [160, 320], tmp_path / "warm").wait()
+    cold = make_thumbnails(items, [160, 320], tmp_path / "cold")
+    for s in cold.values():
+        for r in s.renditions:  # what it wrote is what the thumbnails stage writes
+            assert (tmp_path / "warm" / r.file).read_bytes() == (tmp_path / "cold" / r.file).read_bytes()
+
+    gate, encoded = threading.Event(), []
+    real = media.encode_renditions
+
+    def slow(path, targets):
+        encoded.append(path)
+        gate.wait(5)
+        real(path, targets)
+
+    monkeypatch.setattr(media, "encode_renditions", slow)
+    warmer = ThumbnailWarmer(items, [160, 320], tmp_path / "partial")
+    while not encoded:
+        threading.Event().wait(0.01)
+    warmer._stop.set()
+    gate.set()
+    warmer.stop()
+    assert len(encoded) == 1  # stopped after the image it was encoding
+    monkeypatch.setattr(media, "encode_renditions", real)
+    done = make_thumbnails(items, [160, 320], tmp_path / "partial")  # the stage does the rest
+    assert done == cold

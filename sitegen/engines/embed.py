@@ -389,7 +389,8 @@ class Embedder:
         total, done = len(unique), len(unique) - len(missing)
         out: dict[str, np.ndarray] = {}
         pending: dict[str, bytes] = {}
-        step = self.batch_size * 4
+        # graph encoders group a chunk by token length: larger chunks, fuller batches
+        step = self.batch_size * (32 if self.backend in _GRAPH_BACKENDS else 4)
         for i in range(0, len(order), step):
             chunk = order[i:i + step]
             batch = [unique[h] for h in chunk]

@@ -9,6 +9,7 @@ embeddings, caches) lives in the DuckDB store, never in ``build/``.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -25,7 +26,7 @@ from sitegen.pipeline.output import debug_pause, generation, write_marker
 from sitegen.pipeline.persist import store_geo
 from sitegen.pipeline.session import BuildSession, StageTimer, summary_json
 from sitegen.pipeline.swap import remove_tmp, swap_in
-from sitegen.publish.site import write_site
+from sitegen.publish.site import warm_thumbnails, write_site
 
 ProgressFactory = Callable[[str], Callable[[int, int], None] | None]
 
@@ -51,20 +52,23 @@ def build_site(cfg: Config, *, strict: bool = False, progress: ProgressFactory |
     results, colours, thumbnails, pages); pinned slugs and lastmod are kept, so the output equals the
     incremental build's."""
     summary = BuildSummary(warnings=list(cfg.warnings))
-    with BuildSession(cfg, summary) as session:
+    with BuildSession(cfg, summary) as session, ExitStack() as background:
         if no_cache:
             session.store.ignore_cached_results()
         return _pipeline(cfg, session, summary, progress or (lambda _name: None), strict,
                          cfg.build.check if check is None else check, force or no_cache, demand,
-                         frozenset(expired), no_cache)
+                         frozenset(expired), no_cache, background)
 
 
 def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progress: ProgressFactory,
               strict: bool, check: bool, force: bool, demand: Demand | None, expired: frozenset[str],
-              no_cache: bool = False) -> BuildResult:
+              no_cache: bool, background: ExitStack) -> BuildResult:
     store, run_id, timer = session.store, session.run_id, StageTimer(summary)
 
     gathered = gather_site(cfg, store, run_id=run_id, strict=strict, progress=progress, timer=timer)
+    # thumbnails need only the items: a background thread encodes the missing ones while the GEO stages run
+    # (their Python leaves a core idle), and the thumbnails stage does what is left
+    warmer = None if no_cache else background.enter_context(warm_thumbnails(cfg, gathered.site.items))
     summary.items_read, summary.items_accepted = gathered.rows_read, len(gathered.site.items)
     for r in gathered.rejections:
         summary.rejected_by_reason[r.reason] = summary.rejected_by_reason.get(r.reason, 0) + 1
@@ -120,6 +124,8 @@ def _pipeline(cfg: Config, session: BuildSession, summary: BuildSummary, progres
             plan = plan_site(site, hub_page_size=cfg.build.hub_page_size)
 
     # thumbnails -> render -> sitemaps, robots.txt, llms.txt, all into the temporary folder
+    if warmer is not None:
+        warmer.stop()
     reusable = previous if session.trusted and not force else {}  # else every page is rendered again
     records, changes = write_site(plan, site, cfg, session.tmp_dir, previous=previous, reusable=reusable,
                                   previous_dir=session.out_dir if session.trusted else None,

@@ -198,17 +198,15 @@ def encode_renditions(path: str, targets: list[tuple[int, int, Path]]) -> None:
             os.replace(tmp, dest)
 
 
-def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Path, *,
-                    progress: Progress | None = None, workers: int = 0, fresh: bool = False) -> dict[str, ImageSet]:
-    """Encode (or find in the cache; ``fresh``: encode again) every rendition of every item. Returns item id ->
-    ImageSet.
+_Job = tuple[str, dict[str, tuple[int, int, Path]], list[str]]  # image path, file -> (w, h, target), item ids
 
-    Items whose image cannot be read are left out of the result (their pages show no image); the loader
-    normally rejects such rows before this stage."""
-    cache_dir = Path(cache_dir)
+
+def _plan(items: Sequence[Item], widths: Sequence[int], cache_dir: Path, fresh: bool
+          ) -> tuple[dict[str, ImageSet], dict[str, _Job]]:
+    """Every item's ImageSet, and one job per source image (several items may share the same image bytes) for
+    the renditions not in the cache yet (``fresh``: all of them), by image hash."""
     sets: dict[str, ImageSet] = {}
-    # one job per source image (several items may share the same image bytes)
-    jobs: dict[str, tuple[str, dict[str, tuple[int, int, Path]], list[str]]] = {}
+    jobs: dict[str, _Job] = {}
     for item in items:
         image_set = image_set_for(item, widths)
         sets[item.id] = image_set
@@ -222,6 +220,30 @@ def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Pat
                 job[1][r.file] = (r.width, r.height, target)
         if item.image_sha in jobs:
             jobs[item.image_sha][2].append(item.id)
+    return sets, jobs
+
+
+def _encode_job(job: _Job) -> list[str]:
+    """Encode one source image's renditions; the ids of its items when the image cannot be read."""
+    path, targets, item_ids = job
+    try:
+        encode_renditions(path, list(targets.values()))
+        return []
+    except Exception:  # unreadable / vanished image
+        return item_ids
+
+
+def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Path, *,
+                    progress: Progress | None = None, workers: int = 0, fresh: bool = False) -> dict[str, ImageSet]:
+    """Encode (or find in the cache; ``fresh``: encode again) every rendition of every item. Returns item id ->
+    ImageSet.
+
+    Items whose image cannot be read are left out of the result (their pages show no image); the loader
+    normally rejects such rows before this stage."""
+    from sitegen.ingest.images import LARGE_PIXELS
+
+    cache_dir = Path(cache_dir)
+    sets, jobs = _plan(items, widths, cache_dir, fresh)
     todo = [jobs[sha] for sha in sorted(jobs)]
     total = len(items)
     done = total - sum(len(job[2]) for job in todo)
@@ -230,18 +252,8 @@ def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Pat
     if not todo:
         return sets
 
-    def work(job) -> list[str]:
-        path, targets, item_ids = job
-        try:
-            encode_renditions(path, list(targets.values()))
-            return []
-        except Exception:  # unreadable / vanished image
-            return item_ids
-
     # large images are decoded one at a time in this thread (after the pool), so one thread's memory serves
     # them all: freed in a pool thread, a decoded image's memory would stay with that thread
-    from sitegen.ingest.images import LARGE_PIXELS
-
     large = {item.image_sha for item in items if item.width * item.height > LARGE_PIXELS}
     small = [job for sha, job in zip(sorted(jobs), todo) if sha not in large]
     big = [job for sha, job in zip(sorted(jobs), todo) if sha in large]
@@ -259,13 +271,56 @@ def make_thumbnails(items: Sequence[Item], widths: Sequence[int], cache_dir: Pat
 
     if small:
         with ThreadPoolExecutor(max(1, min(workers, len(small)))) as pool:  # Pillow releases the GIL meanwhile
-            for job, result in zip(small, pool.map(work, small)):
+            for job, result in zip(small, pool.map(_encode_job, small)):
                 finished(job, result)
     for job in big:
-        finished(job, work(job))
+        finished(job, _encode_job(job))
     for item_id in failed:
         sets.pop(item_id, None)
     return sets
+
+
+class ThumbnailWarmer:
+    """Encodes missing renditions into the cache in one background thread while the build does other work
+    (much of it in one Python thread, leaving a core idle); ``stop`` ends it between two images, and
+    ``make_thumbnails`` then does what is left, in parallel. It skips large images (``make_thumbnails`` decodes
+    those one at a time in the calling thread) and never decides anything: an image it could not read is
+    tried again, and reported, by ``make_thumbnails``."""
+
+    def __init__(self, items: Sequence[Item], widths: Sequence[int], cache_dir: Path):
+        from sitegen.ingest.images import LARGE_PIXELS
+
+        small = [item for item in items if item.width * item.height <= LARGE_PIXELS]
+        _, jobs = _plan(small, widths, Path(cache_dir), fresh=False)
+        self._jobs = [jobs[sha] for sha in sorted(jobs)]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sitegen-thumbnails", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:  # Linux: this thread only yields to the build's own threads (its nice value is per thread)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 15)
+        except (AttributeError, OSError):
+            pass
+        for job in self._jobs:
+            if self._stop.is_set():
+                return
+            _encode_job(job)
+
+    def stop(self) -> None:
+        """End after the image being encoded."""
+        self._stop.set()
+        self._thread.join()
+
+    def wait(self) -> None:
+        """Let it finish every image."""
+        self._thread.join()
+
+    def __enter__(self) -> ThumbnailWarmer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 def _place(src: Path, dst: Path) -> None:

@@ -13,6 +13,20 @@ from sitegen.distribute.plan import SitePlan
 from sitegen.publish.lastmod import assign_lastmod
 
 
+def thumbnail_cache(cfg) -> Path:
+    """Where the renditions are cached (beside the store)."""
+    return cfg.store_path.parent / "thumbs"
+
+
+def warm_thumbnails(cfg, items):
+    """A ``ThumbnailWarmer`` encoding ``items``' missing renditions in the background (stop it before
+    ``write_site``)."""
+    from sitegen.publish.media import ThumbnailWarmer, rendition_widths
+
+    return ThumbnailWarmer(items, rendition_widths(cfg.build.thumbnail_widths, cfg.build.large_width),
+                           thumbnail_cache(cfg))
+
+
 def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str, PageRecord],
                reusable: dict[str, PageRecord], previous_dir: Path | None, now: str, summary: BuildSummary,
                timer: Callable[[str], ContextManager] | None = None,
@@ -31,8 +45,7 @@ def write_site(plan: SitePlan, site: Site, cfg, out: Path, *, previous: dict[str
     timer = timer or (lambda _name: nullcontext())
     progress = progress or (lambda _name: None)
     with timer("thumbnails"):
-        thumbs_dir = cfg.store_path.parent / "thumbs"
-        widths = rendition_widths(cfg.build.thumbnail_widths, cfg.build.large_width)
+        thumbs_dir, widths = thumbnail_cache(cfg), rendition_widths(cfg.build.thumbnail_widths, cfg.build.large_width)
         images = make_thumbnails(site.items, widths, thumbs_dir, progress=progress("thumbnails"), fresh=fresh_media)
         if cfg.build.originals:
             images = with_originals(site.items, images)
