@@ -19,6 +19,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "runner": {
         "local": "sitegen.pipeline.runner:LocalRunner",
+        "ray": "sitegen.pipeline.ray_runner:RayRunner",
     },
     "scorer": {
         "heuristic": "sitegen.aggregate.relevance:HeuristicScorer",

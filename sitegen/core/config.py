@@ -258,7 +258,14 @@ class VlmSection:
 
 @dataclass
 class RunnerSection:
-    kind: str = "local"  # a registered runner of the GEO stages
+    kind: str = "local"  # a registered runner of the GEO stages: "local", "ray", or a plugin's
+    # ray: the cluster ("" = $RAY_ADDRESS, else a local cluster for the build)
+    address: str = ""
+    cpus: int = field(default=0, metadata=NON_NEGATIVE)  # ray, local cluster: its CPUs (0 = all of this machine)
+    actors: int = field(default=0, metadata=NON_NEGATIVE)  # ray: model actors (0 = the cluster's CPUs / threads)
+    threads: int = field(default=1, metadata=POSITIVE)  # ray: threads (CPUs) per actor
+    rows_per_batch: int = field(default=1024, metadata=POSITIVE)  # ray: texts per map_batches batch
+    scratch: str = ""  # ray: where the Parquet batches go ("" = a folder beside the store)
 
 
 @dataclass

@@ -180,6 +180,8 @@ class Embedder:
             self.model_id = f"{self.base_id}+{self.precision}"
             self._decide_precision(None)
         self.stats: dict[str, int] = {"embedded": 0, "cached": 0}
+        # set by a scale-out runner (``pipeline.ray_runner``): texts -> their raw vectors, computed elsewhere
+        self.remote: Callable[[list[str]], np.ndarray] | None = None
         self._memory: dict[str, np.ndarray] = {}
         self._model: Any = None
         self._dim: int | None = _DEFAULT_DIM if self.base_id == DEFAULT_MODEL else _dim_from_folder(self.path)
@@ -226,6 +228,11 @@ class Embedder:
             raise ModelError("embed.precision: bf16 needs a CPU with native bfloat16 (AVX512-BF16 or AMX); "
                              "this one has none: use fp32 or int8")
         return backend, precision
+
+    @property
+    def uses_gpu(self) -> bool:
+        """The model runs on a GPU (torch on CUDA)."""
+        return self.backend == "torch" and self._gpu_wanted()
 
     def _gpu_wanted(self) -> bool:
         """embed.device = cuda, or auto on a machine with an NVIDIA GPU (seen without importing torch)."""
@@ -381,24 +388,44 @@ class Embedder:
             progress(len(unique), len(unique))
         return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
 
+    def spec(self) -> dict[str, Any]:
+        """What another process needs to make this embedder's model, as settled here (the precision guard's
+        decision included): ``Embedder.from_spec`` there."""
+        return {"model": str(self.path) if self.base_id != DEFAULT_MODEL else DEFAULT_MODEL,
+                "batch_size": self.batch_size, "device": self.device, "backend": self.backend,
+                "precision": self.precision}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], threads: int | None = None) -> Embedder:
+        e = cls(spec["model"], batch_size=spec["batch_size"], device=spec["device"], backend=spec["backend"],
+                precision=spec["precision"], threads=threads)
+        e._decided = True  # the guard ran where the spec was made
+        return e
+
+    def raw_vectors(self, texts: list[str]) -> np.ndarray:
+        """The model's own vectors of ``texts`` (not normalised, no cache): what a scale-out worker computes."""
+        model = self._load()
+        if self.backend in _GRAPH_BACKENDS:
+            return model.encode(texts, self.batch_size)
+        return model.encode(texts, batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True,
+                            normalize_embeddings=False)
+
     def _embed_missing(self, missing: list[str], unique: dict[str, str],
                        progress: Callable[[int, int], None] | None) -> dict[str, np.ndarray]:
-        model = self._load()
         # Longest first, so every batch pads to similar lengths; sorted, so the batching is deterministic.
         order = sorted(missing, key=lambda h: (-len(unique[h]), h))
         total, done = len(unique), len(unique) - len(missing)
         out: dict[str, np.ndarray] = {}
         pending: dict[str, bytes] = {}
-        # graph encoders group a chunk by token length: larger chunks, fuller batches
+        # graph encoders group a chunk by token length: larger chunks, fuller batches; a scale-out runner
+        # (``remote``) takes all of them at once
         step = self.batch_size * (32 if self.backend in _GRAPH_BACKENDS else 4)
+        if self.remote is not None:
+            step = max(1, len(order))
         for i in range(0, len(order), step):
             chunk = order[i:i + step]
             batch = [unique[h] for h in chunk]
-            if self.backend in _GRAPH_BACKENDS:
-                vecs = model.encode(batch, self.batch_size)
-            else:
-                vecs = model.encode(batch, batch_size=self.batch_size, show_progress_bar=False,
-                                    convert_to_numpy=True, normalize_embeddings=False)
+            vecs = self.remote(batch) if self.remote is not None else self.raw_vectors(batch)
             vecs = _l2_normalise(np.asarray(vecs, dtype=np.float32))
             for h, v in zip(chunk, vecs):
                 out[h] = v
