@@ -52,3 +52,18 @@ def test_measure_gives_both_from_one_reading():
     pr, depth = measure(graph, "/p0/")
     assert pr == pagerank(graph) and depth == click_depth(graph, "/p0/")
     assert measure(nx.DiGraph(), "/") == ({}, {})
+
+
+def test_the_link_arrays_measure_as_the_networkx_graph_of_the_same_plan():
+    from sitegen.distribute.plan import link_edges, link_graph, plan_site
+    from tests.test_link import synthetic_site
+
+    site, _ = synthetic_site()
+    plan = plan_site(site, hub_page_size=20)
+    arrays, graph = link_edges(plan), link_graph(plan)
+    assert list(arrays) == list(graph) and arrays.links == sum(w for _, _, w in graph.edges(data="weight"))
+    assert all(arrays.in_degree(p) == graph.in_degree(p) for p in graph)
+    pr_a, depth_a = measure(arrays, "/")
+    pr_g, depth_g = measure(graph, "/")
+    assert pr_a == pr_g and depth_a == depth_g  # the same matrix: bit for bit
+    assert max(abs(pr_a[p] - v) for p, v in nx.pagerank(graph, weight="weight").items()) < 1e-9

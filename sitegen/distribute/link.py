@@ -6,9 +6,9 @@
    features ``home_collections`` strong collections, taken round-robin across hubs. With query rewards
    (``demand.steer``) the strength is multiplied by the reward ratio, and among a collection's near neighbours
    the related slots go to similarity x reward ratio first.
-3. The link graph is exactly the page plan's (``plan.plan_site`` + ``plan.link_graph``); PageRank is NetworkX's algorithm,
-   weighted by the number of links between two pages, computed on a sparse matrix (``rank.py``: the same
-   scores to 1e-9, a fraction of the time), as is the click depth from home.
+3. The link graph is exactly the page plan's (``plan.plan_site`` + ``plan.link_edges``: arrays, no graph object
+   is built); PageRank is NetworkX's algorithm, weighted by the number of links between two pages, computed on a
+   sparse matrix (``rank.py``: the same scores to 1e-9, a fraction of the time), as is the click depth from home.
 4. Shaping: every collection whose PageRank is in the bottom quartile gets links from up to two strong
    (above-median) related collections, each of which may grow to ``related_max + 2`` related links; any page
    deeper than ``max_depth`` clicks from home, or with no link to it, is fixed where the structure allows (the
@@ -31,7 +31,7 @@ from sitegen.core import urls
 from sitegen.core.config import LinkSection
 from sitegen.core.models import Collection, RewardTable, Site
 from sitegen.demand import steer
-from sitegen.distribute.plan import link_graph, plan_site
+from sitegen.distribute.plan import link_edges, plan_site
 
 RELATED_MIN_SIM = 0.3  # below this a neighbour is used only to reach related_min
 DONORS = 2  # strong collections that link to each weak one
@@ -146,7 +146,7 @@ def _measure(site: Site, hub_page_size: int):
     from sitegen.distribute.rank import measure
 
     plan = plan_site(site, hub_page_size=hub_page_size)
-    graph = link_graph(plan)
+    graph = link_edges(plan)
     pagerank, depth = measure(graph, urls.home_url())
     return plan, graph, pagerank, depth
 
@@ -228,7 +228,7 @@ def shape_links(site: Site, topic_vectors_by_slug: dict[str, np.ndarray], cfg: L
         key = str(d) if d is not None else "unreachable"
         by_depth[key] = by_depth.get(key, 0) + 1
     report = {
-        "pages": graph.number_of_nodes(), "links": int(sum(w for _, _, w in graph.edges(data="weight"))),
+        "pages": graph.number_of_nodes(), "links": graph.links,
         "pagerank_before": distribution(pr_before.values()), "pagerank_after": distribution(pagerank.values()),
         "collection_pagerank_before": distribution(pr_before[urls.collection_url(c.slug)] for c in collections),
         "collection_pagerank_after": distribution(pagerank[urls.collection_url(c.slug)] for c in collections),

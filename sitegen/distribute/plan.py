@@ -153,19 +153,84 @@ def plan_site(site: Site, *, hub_page_size: int = 120) -> SitePlan:
     return plan
 
 
+@dataclass
+class LinkGraph:
+    """The site's link graph as arrays (edge weight = number of links; a link to an anchor is a link to its page):
+    pages in plan order, and per page its targets in first-link order, as a NetworkX DiGraph built from the plan
+    would hold them. What the link stage measures at graph speed (``rank.measure``); ``to_networkx`` gives the
+    DiGraph for everything else."""
+
+    nodes: list[str]
+    kinds: list[str]
+    src: list[int]
+    dst: list[int]
+    weight: list[int]
+    _in_degree: list[int] | None = field(default=None, repr=False)
+    _index_map: dict[str, int] | None = field(default=None, repr=False)
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def number_of_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def links(self) -> int:
+        return sum(self.weight)
+
+    def in_degree(self, path: str) -> int:
+        """Pages linking to ``path`` (not counting repeats)."""
+        if self._in_degree is None:
+            degree = [0] * len(self.nodes)
+            for j in self.dst:
+                degree[j] += 1
+            self._in_degree = degree
+        return self._in_degree[self._index()[path]]
+
+    def _index(self) -> dict[str, int]:
+        if self._index_map is None:
+            self._index_map = {n: i for i, n in enumerate(self.nodes)}
+        return self._index_map
+
+    def to_networkx(self):
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_nodes_from((n, {"kind": k}) for n, k in zip(self.nodes, self.kinds))
+        graph.add_weighted_edges_from((self.nodes[u], self.nodes[v], w)
+                                      for u, v, w in zip(self.src, self.dst, self.weight))
+        return graph
+
+
+def link_edges(plan: SitePlan) -> LinkGraph:
+    """The plan's link graph as arrays (``LinkGraph``)."""
+    nodes = [page.path for page in plan.pages]
+    index = {path: i for i, path in enumerate(nodes)}
+    src: list[int] = []
+    dst: list[int] = []
+    weight: list[int] = []
+    page_path = urls.page_path
+    for i, page in enumerate(plan.pages):
+        counts: dict[str, int] = {}
+        for target, _role in plan.links(page):
+            target = page_path(target)
+            counts[target] = counts.get(target, 0) + 1
+        for target, n in counts.items():
+            j = index.get(target)
+            if j is None:  # a link to a page outside the plan: a node of its own, as NetworkX would add it
+                j = index[target] = len(nodes)
+                nodes.append(target)
+            src.append(i)
+            dst.append(j)
+            weight.append(n)
+    kinds = [page.kind for page in plan.pages] + [""] * (len(nodes) - len(plan.pages))
+    return LinkGraph(nodes, kinds, src, dst, weight)
+
+
 def link_graph(plan: SitePlan):
     """The site as a NetworkX DiGraph over page paths (edge weight = number of links; a link to an anchor is a
     link to its page)."""
-    import networkx as nx
-
-    graph = nx.DiGraph()
-    for page in plan.pages:
-        graph.add_node(page.path, kind=page.kind)
-    for page in plan.pages:
-        for target, _role in plan.links(page):
-            target = urls.page_path(target)
-            if graph.has_edge(page.path, target):
-                graph[page.path][target]["weight"] += 1
-            else:
-                graph.add_edge(page.path, target, weight=1)
-    return graph
+    return link_edges(plan).to_networkx()

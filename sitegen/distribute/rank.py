@@ -42,11 +42,23 @@ def _matrix(graph, weight: str | None):
     return nodes, matrix
 
 
+def _edge_matrix(graph, weighted: bool):
+    """(nodes, CSR adjacency) of a ``plan.LinkGraph``, straight from its arrays: the same matrix ``_matrix``
+    reads from the DiGraph built from the same plan (its rows hold the targets in the same order)."""
+    import scipy.sparse as sp
+
+    n = len(graph.nodes)
+    w = np.asarray(graph.weight, float) if weighted else np.ones(len(graph.src))
+    matrix = sp.csr_array((w, (np.asarray(graph.src, np.int64), np.asarray(graph.dst, np.int64))), shape=(n, n))
+    return list(graph.nodes), matrix
+
+
 def measure(graph, root: Hashable, *, weight: str | None = "weight") -> tuple[dict, dict]:
-    """(``pagerank``, ``click_depth`` from ``root``) from one reading of the graph's edges."""
+    """(``pagerank``, ``click_depth`` from ``root``) from one reading of the graph's edges: a NetworkX DiGraph,
+    or a ``plan.LinkGraph`` (its arrays, no graph object built)."""
     if graph.number_of_nodes() == 0:
         return {}, {}
-    nodes, a = _matrix(graph, weight)
+    nodes, a = _edge_matrix(graph, weight is not None) if hasattr(graph, "src") else _matrix(graph, weight)
     return _pagerank(nodes, a), _depth(nodes, a, root)
 
 
