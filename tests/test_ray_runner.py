@@ -28,6 +28,18 @@ def test_ray_is_a_registered_runner_with_validated_settings(tmp_path):
         load_config(tmp_path / "site.toml")
 
 
+def test_ray_without_ray_installed_is_an_error_naming_the_key(tmp_path, monkeypatch):
+    import importlib.util
+
+    from sitegen.core.errors import ConfigError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    (tmp_path / "site.toml").write_text('[runner]\nkind = "ray"\n')
+    with pytest.raises(ConfigError, match="runner.kind: ray needs Ray Data"):
+        load_config(tmp_path / "site.toml")
+
+
 def test_an_actor_computes_what_the_local_embedder_does():
     from sitegen.pipeline.ray_runner import _EmbedBatches
 

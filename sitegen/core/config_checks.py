@@ -44,6 +44,11 @@ def cross_checks(cfg: Config, errors: list[str]) -> None:
         if name not in CatalogSection.FIELDS:
             errors.append(f"catalog.columns.{name}: unknown field (use {', '.join(CatalogSection.FIELDS)})")
     _check_plugins(cfg, errors)
+    if cfg.runner.kind == "ray":
+        from importlib.util import find_spec
+
+        if find_spec("ray") is None:
+            errors.append("runner.kind: ray needs Ray Data: pip install 'sitegen[ray]' (or 'ray[data]')")
     e = cfg.embed
     needs = {"bf16": "openvino", "int8": "onnx"}.get(e.precision)
     if needs and e.backend not in ("auto", needs):
