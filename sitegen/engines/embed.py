@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +98,7 @@ def _dim_from_folder(folder: Path) -> int | None:
     return dim
 
 
+@lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX on x86; asked of OpenVINO elsewhere)."""
     try:
